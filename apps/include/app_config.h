@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * sluice configuration: INI files read with DPDK's rte_cfgfile, every key
+ * declared once in one table (type, bounds, default, help), command-line
+ * overrides (--set section.key=value) going through the same table. The
+ * result is a plain struct that the main lcore fills once and every other
+ * lcore only reads.
+ *
+ * Sections and keys (the table in app_config.c is the authority; run
+ * `sluice --help-config`):
+ *
+ *   [sluice]  mode, service, duration, stats_interval, burst, tx_drain_us,
+ *             lcore_map (l3fwd's "(port,queue,lcore),..." syntax)
+ *   [portN]   dev, ip (a.b.c.d/len), gateway, mac, rxq, txq, rxd, txd,
+ *             mtu, promisc, rss        (N = 0..APP_MAX_PORTS-1)
+ *   [stack]   arp_entries, arp_timeout, arp_retry_ms, arp_retries,
+ *             arp_pending, arp_static ("ip mac, ip mac"), icmp_rate,
+ *             icmp_burst, ttl
+ *   [service] udp_port
+ *
+ * Only main() and the tests call these; none is for the data path.
+ */
+#ifndef APP_CONFIG_H
+#define APP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ether.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define APP_MAX_PORTS 8
+#define APP_MAX_MAP 64
+#define APP_MAX_ARP_STATIC 64
+#define APP_DEV_LEN 512
+#define APP_NAME_LEN 32
+
+enum app_mode {
+	APP_MODE_RTC = 0,
+	APP_MODE_PIPELINE,
+};
+
+struct app_port_cfg {
+	bool present;                 /**< a [portN] section exists */
+	char dev[APP_DEV_LEN];        /**< PCI address or vdev string (required) */
+	uint32_t ip;                  /**< network byte order (required) */
+	uint8_t prefix_len;           /**< from "ip = a.b.c.d/len", default 24 */
+	uint32_t gateway;             /**< network byte order, 0 = none */
+	struct rte_ether_addr mac;    /**< override of the port's MAC */
+	bool mac_set;
+	uint16_t rxq;                 /**< RX queues, 1..64, default 1 */
+	uint16_t txq;                 /**< TX queues, 0 = one per lcore using the port */
+	uint16_t rxd;                 /**< RX descriptors, 64..16384, default 1024 */
+	uint16_t txd;                 /**< TX descriptors, 64..16384, default 1024 */
+	uint16_t mtu;                 /**< 68..9000, default 1500 */
+	bool promisc;                 /**< default false */
+	bool rss;                     /**< default true (only used when rxq > 1) */
+};
+
+struct app_map_entry {
+	uint16_t port;
+	uint16_t queue;
+	uint16_t lcore;
+};
+
+struct app_arp_static {
+	uint32_t ip; /**< network byte order */
+	struct rte_ether_addr mac;
+};
+
+struct app_config {
+	char source[256];             /**< file name, for messages */
+
+	/* [sluice] */
+	enum app_mode mode;           /**< "rtc" (default) | "pipeline" */
+	char service[APP_NAME_LEN];   /**< default "udp-echo" */
+	uint32_t duration;            /**< seconds, 0 = until SIGINT/SIGTERM; default 0 */
+	uint32_t stats_interval;      /**< seconds between stats lines, 0 = none; default 1 */
+	uint16_t burst;               /**< RX burst, 1..256, default 32 */
+	uint32_t tx_drain_us;         /**< TX buffer drain deadline, 1..100000, default 100 */
+	uint16_t n_map;               /**< 0 = no lcore_map given: the loop assigns */
+	struct app_map_entry map[APP_MAX_MAP];
+
+	/* [portN] */
+	uint16_t n_ports;             /**< number of [portN] sections; they must be 0..n-1 */
+	struct app_port_cfg ports[APP_MAX_PORTS];
+
+	/* [stack] */
+	uint32_t arp_entries;         /**< 16..1048576, default 1024 */
+	uint32_t arp_timeout;         /**< seconds, 1..86400, default 300 */
+	uint32_t arp_retry_ms;        /**< 10..60000, default 1000 */
+	uint32_t arp_retries;         /**< 1..100, default 3 */
+	uint32_t arp_pending;         /**< 0..65536, default 256 */
+	uint16_t n_arp_static;
+	struct app_arp_static arp_static[APP_MAX_ARP_STATIC];
+	uint32_t icmp_rate;           /**< ICMP errors per second, 0..1000000, default 100 */
+	uint32_t icmp_burst;          /**< 1..1000000, default 50 */
+	uint8_t ttl;                  /**< 1..255, default 64 */
+
+	/* [service] */
+	uint16_t udp_port;            /**< 1..65535, default 7 */
+};
+
+/**
+ * Fill @p cfg with every key's default (no ports).
+ */
+void app_config_defaults(struct app_config *cfg);
+
+/**
+ * Load @p file, then apply @p n_sets overrides "section.key=value".
+ * Every key is checked against the table: unknown sections or keys,
+ * values that do not parse or are out of bounds, a missing required key
+ * (portN.dev, portN.ip), port sections with gaps, a lcore_map naming a port
+ * that is not configured or a queue >= that port's rxq: each fails with
+ * one message in @p err that names the file (or "--set"), the section and
+ * key, what was wrong and what to do, e.g.
+ *   "configs/x.ini: [port0] rxq = 99: out of range, must be 1..64"
+ * @return 0 on success, -EINVAL on a bad config, -ENOENT if the file
+ *         cannot be read (err says so too).
+ */
+int app_config_load(struct app_config *cfg, const char *file, char *const *sets, int n_sets,
+		    char *err, size_t errlen);
+
+/**
+ * Parse l3fwd's "(port,queue,lcore),(port,queue,lcore)" syntax into @p map.
+ * Whitespace allowed around tokens. @return number of entries, or -EINVAL
+ * (with a message in err) on malformed input or more than @p max entries.
+ */
+int app_config_parse_map(const char *s, struct app_map_entry *map, int max, char *err,
+			 size_t errlen);
+
+/** Print every key: section, key, type, bounds, default, help. */
+void app_config_help(FILE *out);
+
+/** Print the effective configuration as INI (what was loaded + defaults). */
+void app_config_dump(const struct app_config *cfg, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* APP_CONFIG_H */

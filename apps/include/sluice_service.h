@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The sluice service API: the one header a service includes.
+ *
+ * A service is a table of callbacks. sluice calls lcore_init() once on
+ * every lcore that runs the stack, before the first packet, with that
+ * lcore's stack context; the service keeps whatever per-lcore state it
+ * needs (share-nothing: never touch another lcore's state). Datagrams to
+ * the configured UDP port arrive in udp_rx() on the lcore that received
+ * them, in both run-to-completion and pipeline mode.
+ *
+ * Adding a service: write apps/services/my_svc.c with
+ *
+ *     static enum stk_udp_verdict
+ *     my_rx(void *state, struct stk_udp_msg *msg) { ...; return STK_UDP_REPLY; }
+ *
+ *     static const struct sl_service my_svc = {
+ *             .name = "my-svc", .help = "what it does", .udp_rx = my_rx,
+ *     };
+ *     SL_SERVICE_REGISTER(my_svc);
+ *
+ * add the file to `services` in apps/meson.build, and select it with
+ * `[sluice] service = my-svc`.
+ */
+#ifndef SLUICE_SERVICE_H
+#define SLUICE_SERVICE_H
+
+#include <rte_common.h>
+
+#include "stk.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a service sees of the configuration on each lcore. */
+struct sl_service_env {
+	unsigned int lcore_id;
+	struct stk_ctx *stk;  /**< this lcore's stack context */
+	uint16_t udp_port;    /**< [service] udp_port */
+};
+
+struct sl_service {
+	const char *name; /**< selected by [sluice] service = name */
+	const char *help; /**< one line for `sluice --help` */
+	/** Per-lcore set-up on the lcore itself; *state is handed to the
+	 *  other callbacks. Optional. Return 0 or -errno. */
+	int (*lcore_init)(const struct sl_service_env *env, void **state);
+	/** Per-lcore tear-down; free what lcore_init made. Optional. */
+	void (*lcore_fini)(void *state);
+	/** A datagram to udp_port. The verdict says what the stack does with
+	 *  msg->m (see enum stk_udp_verdict). Runs on the data path: no
+	 *  allocation, lock, syscall or log line per packet. */
+	stk_udp_rx_fn udp_rx;
+};
+
+/** Register a service (called by SL_SERVICE_REGISTER at load time). */
+void sl_service_register(const struct sl_service *svc);
+/** Find a registered service by name; NULL if none. */
+const struct sl_service *sl_service_find(const char *name);
+/** Call @p fn for each registered service, in registration order. */
+void sl_service_foreach(void (*fn)(const struct sl_service *svc, void *arg), void *arg);
+
+#define SL_SERVICE_REGISTER(svc)                                                                   \
+	RTE_INIT(sl_service_register_##svc)                                                        \
+	{                                                                                          \
+		sl_service_register(&(svc));                                                       \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_SERVICE_H */
