@@ -1,1 +1,355 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+
+#include "dp.h"
+#include "lc.h"
+
+unsigned int lc_n_loops;
+unsigned int lc_loop_ids[RTE_MAX_LCORE];
+struct lc_ctx *lc_ctxs[RTE_MAX_LCORE];
+
+static volatile int lc_quit;
+static lc_lcore_init_fn lc_init_cb;
+static lc_lcore_fini_fn lc_fini_cb;
+static void *lc_cb_arg;
+
+void
+lc_stop(void)
+{
+	lc_quit = 1;
+}
+
+bool
+lc_stopping(void)
+{
+	return lc_quit != 0;
+}
+
+unsigned int
+lc_map_lcores(const struct lc_map_entry *map, uint16_t n_map, unsigned int *ids)
+{
+	bool seen[RTE_MAX_LCORE] = {false};
+	unsigned int n = 0, i;
+
+	for (i = 0; i < n_map; i++)
+		if (map[i].lcore < RTE_MAX_LCORE)
+			seen[map[i].lcore] = true;
+	for (i = 0; i < RTE_MAX_LCORE; i++)
+		if (seen[i])
+			ids[n++] = i;
+	return n;
+}
+
+uint16_t
+lc_map_default(const uint16_t *rxq_per_port, uint16_t n_ports, struct lc_map_entry *map,
+	       uint16_t max)
+{
+	unsigned int workers[RTE_MAX_LCORE], n_workers = 0, lcore;
+	uint16_t n = 0, p, q;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	workers[n_workers++] = lcore;
+	if (n_workers == 0)
+		workers[n_workers++] = rte_get_main_lcore();
+	for (p = 0; p < n_ports; p++)
+		for (q = 0; q < rxq_per_port[p] && n < max; q++, n++) {
+			map[n].port = p;
+			map[n].queue = q;
+			map[n].lcore = workers[n % n_workers];
+		}
+	return n;
+}
+
+int
+lc_map_check(const struct lc_map_entry *map, uint16_t n_map, const uint16_t *rxq_per_port,
+	     uint16_t n_ports, char *err, size_t errlen)
+{
+	bool covered[LC_MAX_PORTS][LC_MAX_RXQ];
+	uint16_t i, p, q;
+
+	memset(covered, 0, sizeof(covered));
+	for (i = 0; i < n_map; i++) {
+		const struct lc_map_entry *e = &map[i];
+
+		if (e->lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(e->lcore)) {
+			snprintf(err, errlen,
+				 "lcore_map (%u,%u,%u): lcore %u is not enabled; give it to EAL "
+				 "with -l (e.g. -l 0-%u)",
+				 e->port, e->queue, e->lcore, e->lcore, e->lcore);
+			return -EINVAL;
+		}
+		if (e->port >= n_ports || e->queue >= rxq_per_port[e->port]) {
+			snprintf(err, errlen, "lcore_map (%u,%u,%u): no such port queue", e->port,
+				 e->queue, e->lcore);
+			return -EINVAL;
+		}
+		covered[e->port][e->queue] = true;
+	}
+	/* A queue nobody polls fills up and its packets are lost without a
+	 * counter of ours: refuse. */
+	for (p = 0; p < n_ports; p++)
+		for (q = 0; q < rxq_per_port[p]; q++)
+			if (!covered[p][q]) {
+				snprintf(err, errlen,
+					 "lcore_map: RX queue %u of port %u is not polled by any "
+					 "lcore; add (%u,%u,<lcore>) or lower [port%u] rxq",
+					 q, p, p, q, p);
+				return -EINVAL;
+			}
+	return 0;
+}
+
+/* The stack's TX callback: buffer, flush on full or on the drain deadline. */
+static void
+lc_tx(void *arg, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct lc_ctx *ctx = arg;
+	struct rte_eth_dev_tx_buffer *txb = ctx->txb[port_id];
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		ctx->stats.tx_pkts += rte_eth_tx_buffer(port_id, ctx->txq[port_id], txb, pkts[i]);
+}
+
+/* rte_eth_tx_buffer's error callback: the TX ring was full. */
+static void
+lc_tx_unsent(struct rte_mbuf **pkts, uint16_t n, void *arg)
+{
+	struct lc_ctx *ctx = arg;
+
+	rte_pktmbuf_free_bulk(pkts, n);
+	ctx->stats.tx_dropped += n;
+	stk_count_drop(ctx->stk, STK_DROP_TX_FULL, n);
+}
+
+static inline void
+lc_flush(struct lc_ctx *ctx)
+{
+	uint16_t p;
+
+	for (p = 0; p < LC_MAX_PORTS; p++)
+		if (ctx->txb[p] != NULL && ctx->txb[p]->length != 0)
+			ctx->stats.tx_pkts += rte_eth_tx_buffer_flush(p, ctx->txq[p], ctx->txb[p]);
+}
+
+static int
+lc_rtc_main(void *arg)
+{
+	struct lc_ctx *ctx = lc_ctxs[rte_lcore_id()];
+	struct rte_mbuf *pkts[STK_BURST_MAX];
+	uint64_t prev, now, last_drain, last_timer;
+	uint16_t i, nb, total;
+	uint32_t bytes;
+	int ret;
+
+	RTE_SET_USED(arg);
+	if (ctx == NULL)
+		return 0;
+	if (lc_init_cb != NULL) {
+		ret = lc_init_cb(ctx->lcore_id, ctx->stk, &ctx->svc_state, lc_cb_arg);
+		if (ret != 0) {
+			fprintf(stderr, "sluice: lcore %u: service init failed: %s\n",
+				ctx->lcore_id, strerror(-ret));
+			lc_stop();
+			return ret;
+		}
+	}
+
+	prev = last_drain = last_timer = rte_rdtsc();
+	while (likely(!lc_quit)) {
+		stk_set_time(ctx->stk, prev);
+		total = 0;
+		for (i = 0; i < ctx->n_rxq; i++) {
+			const struct lc_rxq *q = &ctx->rxq[i];
+			uint16_t j;
+
+			nb = rte_eth_rx_burst(q->port_id, q->queue_id, pkts, ctx->burst);
+			if (nb == 0)
+				continue;
+			bytes = 0;
+			for (j = 0; j < nb; j++)
+				bytes += rte_pktmbuf_pkt_len(pkts[j]);
+			ctx->stats.rx_bytes += bytes;
+			total += nb;
+			stk_input_burst(ctx->stk, q->port_id, pkts, nb);
+		}
+		if (unlikely(prev - last_drain >= ctx->drain_tsc)) {
+			lc_flush(ctx);
+			last_drain = prev;
+			if (prev - last_timer >= ctx->timer_tsc) {
+				stk_timer_run(ctx->stk);
+				last_timer = prev;
+			}
+		}
+		now = rte_rdtsc();
+		/* One TSC read per iteration: an iteration is busy when it
+		 * received something, and its whole cost (RX, stack, TX) goes
+		 * to the packets it received. */
+		if (total != 0) {
+			ctx->stats.rx_pkts += total;
+			ctx->stats.busy_cycles += now - prev;
+		} else {
+			ctx->stats.idle_cycles += now - prev;
+		}
+		ctx->stats.loops++;
+		prev = now;
+	}
+	lc_flush(ctx);
+	if (lc_fini_cb != NULL)
+		lc_fini_cb(ctx->lcore_id, ctx->svc_state, lc_cb_arg);
+	ctx->svc_state = NULL;
+	return 0;
+}
+
+int
+lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
+{
+	uint16_t i, p;
+	unsigned int k;
+	uint16_t next_txq[LC_MAX_PORTS] = {0};
+
+	lc_quit = 0;
+	lc_init_cb = conf->lcore_init;
+	lc_fini_cb = conf->lcore_fini;
+	lc_cb_arg = conf->arg;
+	lc_n_loops = lc_map_lcores(conf->map, conf->n_map, lc_loop_ids);
+
+	for (k = 0; k < lc_n_loops; k++) {
+		unsigned int lcore = lc_loop_ids[k];
+		int socket = dp_lcore_socket(lcore);
+		struct stk_conf sc = conf->stk;
+		struct lc_ctx *ctx;
+		char name[64];
+
+		ctx = rte_zmalloc_socket("lc_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE, socket);
+		if (ctx == NULL) {
+			snprintf(err, errlen, "lcore %u: out of memory for its context", lcore);
+			return -ENOMEM;
+		}
+		lc_ctxs[lcore] = ctx;
+		ctx->lcore_id = lcore;
+		ctx->burst = RTE_MIN(conf->burst, (uint16_t)STK_BURST_MAX);
+		ctx->drain_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * conf->tx_drain_us;
+		ctx->timer_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * LC_TIMER_US;
+		for (i = 0; i < conf->n_map; i++) {
+			if (conf->map[i].lcore != lcore)
+				continue;
+			if (ctx->n_rxq == LC_MAX_RXQ) {
+				snprintf(err, errlen, "lcore %u: more than %u queues mapped", lcore,
+					 LC_MAX_RXQ);
+				return -EINVAL;
+			}
+			ctx->rxq[ctx->n_rxq].port_id = conf->ifs[conf->map[i].port].port_id;
+			ctx->rxq[ctx->n_rxq].queue_id = conf->map[i].queue;
+			ctx->n_rxq++;
+		}
+		/* Every loop can send on every port: one TX queue each. */
+		for (p = 0; p < conf->n_ports; p++) {
+			uint16_t pid = conf->ifs[p].port_id;
+			struct rte_eth_dev_tx_buffer *txb;
+
+			txb = rte_zmalloc_socket("lc_txb", RTE_ETH_TX_BUFFER_SIZE(conf->burst), 0,
+						 socket);
+			if (txb == NULL) {
+				snprintf(err, errlen, "lcore %u: out of memory for TX buffers",
+					 lcore);
+				return -ENOMEM;
+			}
+			rte_eth_tx_buffer_init(txb, conf->burst);
+			rte_eth_tx_buffer_set_err_callback(txb, lc_tx_unsent, ctx);
+			ctx->txb[pid] = txb;
+			ctx->txq[pid] = next_txq[p]++;
+		}
+
+		snprintf(name, sizeof(name), "stk%u", lcore);
+		sc.name = name;
+		sc.socket_id = socket;
+		sc.hz = rte_get_tsc_hz();
+		sc.mp = conf->mp[socket] != NULL ? conf->mp[socket] : conf->mp[0];
+		sc.tx = lc_tx;
+		sc.tx_arg = ctx;
+		sc.n_ifs = conf->n_ports;
+		memcpy(sc.ifs, conf->ifs, sizeof(sc.ifs));
+		ctx->stk = stk_create(&sc);
+		if (ctx->stk == NULL) {
+			snprintf(err, errlen, "lcore %u: cannot create its stack: %s", lcore,
+				 rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int
+lc_launch(void)
+{
+	unsigned int k, main_lcore = rte_get_main_lcore();
+	int ret;
+
+	for (k = 0; k < lc_n_loops; k++) {
+		if (lc_loop_ids[k] == main_lcore)
+			continue;
+		ret = rte_eal_remote_launch(lc_rtc_main, NULL, lc_loop_ids[k]);
+		if (ret != 0) {
+			lc_stop();
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void
+lc_wait(void)
+{
+	rte_eal_mp_wait_lcore();
+}
+
+int
+lc_run(void)
+{
+	int ret = lc_launch();
+
+	/* The main lcore runs a loop of its own when the mapping gives it
+	 * queues; otherwise it just waits (the stats thread keeps time). */
+	if (ret == 0 && lc_ctxs[rte_get_main_lcore()] != NULL)
+		lc_rtc_main(NULL);
+	lc_wait();
+	return ret;
+}
+
+void
+lc_teardown(void)
+{
+	unsigned int k, p;
+
+	lc_read_lock_acquire();
+	for (k = 0; k < lc_n_loops; k++) {
+		struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
+
+		if (ctx == NULL)
+			continue;
+		for (p = 0; p < LC_MAX_PORTS; p++) {
+			if (ctx->txb[p] == NULL)
+				continue;
+			/* Loops flushed on exit; what the driver refused then
+			 * is freed and counted by the error callback. */
+			rte_pktmbuf_free_bulk(ctx->txb[p]->pkts, ctx->txb[p]->length);
+			ctx->txb[p]->length = 0;
+			rte_free(ctx->txb[p]);
+		}
+		stk_free(ctx->stk);
+		rte_free(ctx);
+		lc_ctxs[lc_loop_ids[k]] = NULL;
+	}
+	lc_n_loops = 0;
+	lc_read_lock_release();
+}

@@ -1,1 +1,263 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_mempool.h>
+#include <rte_spinlock.h>
+#include <rte_telemetry.h>
+
+#include "lc.h"
+
+/* Held by readers of other lcores' contexts (telemetry thread, stats
+ * thread) and by lc_teardown's caller, never by the loops. */
+static rte_spinlock_t lc_read_lock = RTE_SPINLOCK_INITIALIZER;
+
+void
+lc_stats_total(struct stk_stats *st, uint64_t *drops)
+{
+	struct stk_stats one;
+	uint64_t d[STK_DROP_MAX];
+	unsigned int k, i;
+
+	memset(st, 0, sizeof(*st));
+	memset(drops, 0, sizeof(*drops) * STK_DROP_MAX);
+	for (k = 0; k < lc_n_loops; k++) {
+		const struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
+
+		if (ctx == NULL || ctx->stk == NULL)
+			continue;
+		stk_stats_read(ctx->stk, &one, d);
+#define LC_SUM(f, name) st->f += one.f;
+		STK_STATS(LC_SUM)
+#undef LC_SUM
+		for (i = 0; i < STK_DROP_MAX; i++)
+			drops[i] += d[i];
+	}
+}
+
+void
+lc_snapshot_take(struct lc_snapshot *s)
+{
+	struct stk_stats st;
+	uint64_t drops[STK_DROP_MAX];
+	unsigned int k, i;
+
+	rte_spinlock_lock(&lc_read_lock);
+	s->tsc = rte_rdtsc();
+	for (k = 0; k < lc_n_loops; k++) {
+		const struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
+
+		if (ctx != NULL)
+			s->lc[lc_loop_ids[k]] = ctx->stats;
+	}
+	lc_stats_total(&st, drops);
+	s->drops = 0;
+	for (i = 0; i < STK_DROP_MAX; i++)
+		s->drops += drops[i];
+	rte_spinlock_unlock(&lc_read_lock);
+}
+
+static void
+mempool_in_use_cb(struct rte_mempool *mp, void *arg)
+{
+	unsigned int *n = arg;
+
+	*n += rte_mempool_in_use_count(mp);
+}
+
+static unsigned int
+mbufs_in_use(void)
+{
+	unsigned int n = 0;
+
+	rte_mempool_walk(mempool_in_use_cb, &n);
+	return n;
+}
+
+void
+lc_stats_print_interval(const struct lc_snapshot *start, const struct lc_snapshot *prev,
+			const struct lc_snapshot *now, FILE *out)
+{
+	double hz = rte_get_tsc_hz();
+	double elapsed_s = (now->tsc - prev->tsc) / hz;
+	unsigned int k;
+
+	for (k = 0; k < lc_n_loops; k++) {
+		unsigned int id = lc_loop_ids[k];
+		const struct lc_stats *a = &prev->lc[id], *b = &now->lc[id];
+		uint64_t rx = b->rx_pkts - a->rx_pkts, tx = b->tx_pkts - a->tx_pkts;
+		uint64_t busy = b->busy_cycles - a->busy_cycles;
+		uint64_t all = busy + b->idle_cycles - a->idle_cycles;
+
+		fprintf(out,
+			"[%6.1fs] lcore %2u: rx %7.3f Mpps  tx %7.3f Mpps  %7.1f cyc/pkt  "
+			"busy %3.0f%%",
+			(now->tsc - start->tsc) / hz, id,
+			rx / elapsed_s / 1e6, tx / elapsed_s / 1e6, rx ? (double)busy / rx : 0.0,
+			all ? 100.0 * busy / all : 0.0);
+		if (k + 1 < lc_n_loops)
+			fprintf(out, "\n");
+	}
+	fprintf(out, "  | drops +%" PRIu64 "  mbufs in use %u\n", now->drops - prev->drops,
+		mbufs_in_use());
+	fflush(out);
+}
+
+void
+lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot *end, FILE *out)
+{
+	double secs = (end->tsc - start->tsc) / (double)rte_get_tsc_hz();
+	uint64_t drops[STK_DROP_MAX], rx_all = 0, busy_all = 0;
+	struct stk_stats st;
+	unsigned int k, i;
+
+	fprintf(out, "sluice: summary over %.2f s\n", secs);
+	for (k = 0; k < lc_n_loops; k++) {
+		unsigned int id = lc_loop_ids[k];
+		const struct lc_stats *a = &start->lc[id], *b = &end->lc[id];
+		uint64_t rx = b->rx_pkts - a->rx_pkts, tx = b->tx_pkts - a->tx_pkts;
+		uint64_t busy = b->busy_cycles - a->busy_cycles;
+		uint64_t all = busy + b->idle_cycles - a->idle_cycles;
+
+		rx_all += rx;
+		busy_all += busy;
+		fprintf(out,
+			"  lcore %2u: rx %" PRIu64 " pkts (%.3f Mpps)  tx %" PRIu64
+			" pkts (%.3f Mpps)  %.1f cycles/pkt  busy %.0f%%  tx_full %" PRIu64 "\n",
+			id, rx, secs > 0 ? rx / secs / 1e6 : 0.0, tx,
+			secs > 0 ? tx / secs / 1e6 : 0.0, rx ? (double)busy / rx : 0.0,
+			all ? 100.0 * busy / all : 0.0, b->tx_dropped - a->tx_dropped);
+	}
+	fprintf(out, "  all lcores: %.3f Mpps, %.1f busy cycles/pkt\n",
+		secs > 0 ? rx_all / secs / 1e6 : 0.0, rx_all ? (double)busy_all / rx_all : 0.0);
+
+	rte_spinlock_lock(&lc_read_lock);
+	lc_stats_total(&st, drops);
+	rte_spinlock_unlock(&lc_read_lock);
+	fprintf(out, "  stack:");
+#define LC_PRINT(f, name)                                                                          \
+	if (st.f != 0)                                                                             \
+		fprintf(out, " %s=%" PRIu64, name, st.f);
+	STK_STATS(LC_PRINT)
+#undef LC_PRINT
+	fprintf(out, "\n  drops:");
+	for (i = 0; i < STK_DROP_MAX; i++)
+		if (drops[i] != 0)
+			fprintf(out, " %s=%" PRIu64, stk_drop_name(i), drops[i]);
+	fprintf(out, "\n");
+	fflush(out);
+}
+
+void
+lc_read_lock_acquire(void)
+{
+	rte_spinlock_lock(&lc_read_lock);
+}
+
+void
+lc_read_lock_release(void)
+{
+	rte_spinlock_unlock(&lc_read_lock);
+}
+
+static int
+mempool_tel_cb_one(struct rte_mempool *mp, struct rte_tel_data *d)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+
+	if (c == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_u64(c, "size", mp->size);
+	rte_tel_data_add_dict_u64(c, "in_use", rte_mempool_in_use_count(mp));
+	rte_tel_data_add_dict_u64(c, "available", rte_mempool_avail_count(mp));
+	return rte_tel_data_add_dict_container(d, mp->name, c, 0);
+}
+
+static void
+mempool_tel_cb(struct rte_mempool *mp, void *arg)
+{
+	mempool_tel_cb_one(mp, arg);
+}
+
+/* /sluice/stats: per-lcore loop counters, drops by reason, stack counters
+ * and mbufs in use per mempool. */
+static int
+lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct stk_stats st, one;
+	uint64_t drops[STK_DROP_MAX], d1[STK_DROP_MAX];
+	struct rte_tel_data *c;
+	unsigned int k, i;
+	char name[32];
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	rte_tel_data_start_dict(d);
+	rte_spinlock_lock(&lc_read_lock);
+	for (k = 0; k < lc_n_loops; k++) {
+		const struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
+
+		if (ctx == NULL)
+			continue;
+		c = rte_tel_data_alloc();
+		if (c == NULL)
+			break;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_u64(c, "rx_pkts", ctx->stats.rx_pkts);
+		rte_tel_data_add_dict_u64(c, "rx_bytes", ctx->stats.rx_bytes);
+		rte_tel_data_add_dict_u64(c, "tx_pkts", ctx->stats.tx_pkts);
+		rte_tel_data_add_dict_u64(c, "tx_full", ctx->stats.tx_dropped);
+		rte_tel_data_add_dict_u64(c, "busy_cycles", ctx->stats.busy_cycles);
+		rte_tel_data_add_dict_u64(c, "idle_cycles", ctx->stats.idle_cycles);
+		rte_tel_data_add_dict_u64(c, "cycles_per_pkt_x100",
+					  ctx->stats.rx_pkts ? ctx->stats.busy_cycles * 100 /
+								       ctx->stats.rx_pkts
+							     : 0);
+		stk_stats_read(ctx->stk, &one, d1);
+		{
+			uint64_t sum = 0;
+
+			for (i = 0; i < STK_DROP_MAX; i++)
+				sum += d1[i];
+			rte_tel_data_add_dict_u64(c, "drops", sum);
+		}
+		snprintf(name, sizeof(name), "lcore_%u", lc_loop_ids[k]);
+		rte_tel_data_add_dict_container(d, name, c, 0);
+	}
+	lc_stats_total(&st, drops);
+	rte_spinlock_unlock(&lc_read_lock);
+
+	c = rte_tel_data_alloc();
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+		for (i = 0; i < STK_DROP_MAX; i++)
+			rte_tel_data_add_dict_u64(c, stk_drop_name(i), drops[i]);
+		rte_tel_data_add_dict_container(d, "drops", c, 0);
+	}
+	c = rte_tel_data_alloc();
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+#define LC_TEL(f, name) rte_tel_data_add_dict_u64(c, name, st.f);
+		STK_STATS(LC_TEL)
+#undef LC_TEL
+		rte_tel_data_add_dict_container(d, "stack", c, 0);
+	}
+	c = rte_tel_data_alloc();
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+		rte_mempool_walk(mempool_tel_cb, c);
+		rte_tel_data_add_dict_container(d, "mempools", c, 0);
+	}
+	return 0;
+}
+
+int
+lc_telemetry_register(void)
+{
+	return rte_telemetry_register_cmd("/sluice/stats", lc_tel_stats,
+					  "sluice per-lcore counters, drops by reason, stack "
+					  "counters, mbufs in use per mempool. No parameters.");
+}
