@@ -1,7 +1,985 @@
-/* placeholder: replaced by the real test */
-int main(void);
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration: every file in configs/ parses, every type rejects what it
+ * should with a message naming the file and the key, overrides go through
+ * the same table, and a dump reads back to the same struct. No EAL.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app_config.h"
+
+#ifndef SL_SOURCE_ROOT
+#define SL_SOURCE_ROOT "."
+#endif
+
+#define PORT0 "[port0]\ndev = net_null0\nip = 10.0.0.1/24\n"
+
+static struct app_config cfg;
+static char err[1024];
+static char tmp_path[64];
+
+static void
+write_tmp(const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	strcpy(tmp_path, "/tmp/sl_test_config_XXXXXX");
+	fd = mkstemp(tmp_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Load @p text as a file, then @p sets; the file is gone afterwards. */
+static int
+load_text_sets(const char *text, char *const *sets, int n_sets)
+{
+	int rc;
+
+	write_tmp(text);
+	err[0] = '\0';
+	rc = app_config_load(&cfg, tmp_path, sets, n_sets, err, sizeof(err));
+	unlink(tmp_path);
+	return rc;
+}
+
+static int
+load_text(const char *text)
+{
+	return load_text_sets(text, NULL, 0);
+}
+
+#define assert_has(hay, needle)                                                                    \
+	do {                                                                                       \
+		if (strstr((hay), (needle)) == NULL)                                               \
+			fail_msg("'%s' not in '%s'", (needle), (hay));                             \
+	} while (0)
+
+/* The load fails with -EINVAL and one message naming the file and @p what. */
+static void
+expect_fail(const char *text, const char *what)
+{
+	int rc = load_text(text);
+
+	if (rc != -EINVAL)
+		fail_msg("loaded (rc %d) but expected an error with '%s':\n%s", rc, what, text);
+	assert_has(err, tmp_path);
+	assert_has(err, what);
+	assert_null(strchr(err, '\n'));
+}
+
+static void
+expect_ok(const char *text)
+{
+	int rc = load_text(text);
+
+	if (rc != 0)
+		fail_msg("rc %d: %s\n%s", rc, err, text);
+}
+
+/* [section] key = value fails; the message names section, key, value, why. */
+static void
+bad_value(const char *sec, const char *key, const char *value, const char *why)
+{
+	char text[2048], named[512];
+
+	if (strcmp(sec, "port0") == 0)
+		snprintf(text, sizeof(text), "%s%s = %s\n", PORT0, key, value);
+	else
+		snprintf(text, sizeof(text), "%s[%s]\n%s = %s\n", PORT0, sec, key, value);
+	expect_fail(text, why);
+	snprintf(named, sizeof(named), "[%s] %s = %s", sec, key, value);
+	assert_has(err, named);
+	assert_has(err, "sluice --help-config");
+}
+
+static void
+good_value(const char *sec, const char *key, const char *value)
+{
+	char text[2048];
+
+	if (strcmp(sec, "port0") == 0)
+		snprintf(text, sizeof(text), "%s%s = %s\n", PORT0, key, value);
+	else
+		snprintf(text, sizeof(text), "%s[%s]\n%s = %s\n", PORT0, sec, key, value);
+	expect_ok(text);
+}
+
+static uint32_t
+ip4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static void
+assert_mac(const struct rte_ether_addr *m, const char *s)
+{
+	char buf[RTE_ETHER_ADDR_FMT_SIZE];
+
+	rte_ether_format_addr(buf, sizeof(buf), m);
+	assert_string_equal(buf, s);
+}
+
+/* Dump @p c, load the dump, and compare the whole struct but its source. */
+static void
+assert_roundtrip(const struct app_config *c)
+{
+	static struct app_config back;
+	char path[64] = "/tmp/sl_test_dump_XXXXXX";
+	char err2[1024];
+	int fd = mkstemp(path);
+	FILE *f;
+	int rc;
+
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	app_config_dump(c, f);
+	assert_int_equal(fclose(f), 0);
+	rc = app_config_load(&back, path, NULL, 0, err2, sizeof(err2));
+	if (rc != 0) {
+		unlink(path);
+		fail_msg("dump does not load back: %s", err2);
+	}
+	unlink(path);
+	memcpy(back.source, c->source, sizeof(back.source));
+	assert_memory_equal(&back, c, sizeof(back));
+}
+
+/* ---- the shipped files ----------------------------------------------- */
+
+static void
+check_shipped(const char *name, const struct app_config *c)
+{
+	if (strcmp(name, "default.ini.in") == 0) {
+		assert_string_equal(c->service, "udp-echo");
+		assert_int_equal(c->mode, APP_MODE_RTC);
+		assert_int_equal(c->duration, 10);
+		assert_int_equal(c->stats_interval, 1);
+		assert_int_equal(c->n_ports, 1);
+		assert_has(c->ports[0].dev, "net_pcap0,rx_pcap=@PCAP@");
+		assert_has(c->ports[0].dev, "infinite_rx=1");
+		assert_null(strstr(c->ports[0].dev, "tx_")); /* no TX side = drop sink */
+		assert_int_equal(c->ports[0].ip, ip4("10.0.0.1"));
+		assert_int_equal(c->ports[0].prefix_len, 24);
+		assert_true(c->ports[0].mac_set);
+		assert_mac(&c->ports[0].mac, "02:00:00:00:00:01");
+		assert_int_equal(c->n_map, 0);
+	} else if (strcmp(name, "tap.ini") == 0) {
+		assert_string_equal(c->ports[0].dev, "net_tap0,iface=sl0");
+		assert_int_equal(c->ports[0].ip, ip4("10.9.0.1"));
+		assert_int_equal(c->ports[0].prefix_len, 24);
+		assert_int_equal(c->udp_port, 7);
+	} else if (strcmp(name, "af_packet.ini") == 0) {
+		assert_string_equal(c->ports[0].dev, "net_af_packet0,iface=veth-sl,qpairs=1");
+		assert_int_equal(c->ports[0].ip, ip4("10.9.1.1"));
+		assert_int_equal(c->ports[0].gateway, ip4("10.9.1.254"));
+		assert_true(c->ports[0].promisc);
+		assert_int_equal(c->n_arp_static, 0); /* the example is commented out */
+	} else if (strcmp(name, "pci.ini") == 0) {
+		assert_string_equal(c->ports[0].dev, "0000:01:00.0");
+		assert_int_equal(c->ports[0].rxq, 2);
+		assert_true(c->ports[0].rss);
+		assert_int_equal(c->ports[0].rxd, 2048);
+		assert_int_equal(c->n_map, 2);
+		assert_int_equal(c->map[0].port, 0);
+		assert_int_equal(c->map[0].queue, 0);
+		assert_int_equal(c->map[0].lcore, 1);
+		assert_int_equal(c->map[1].queue, 1);
+		assert_int_equal(c->map[1].lcore, 2);
+	} else if (strcmp(name, "memif.ini") == 0) {
+		assert_string_equal(c->ports[0].dev,
+				    "net_memif0,role=server,socket=/run/sluice/memif.sock");
+		assert_int_equal(c->ports[0].ip, ip4("10.9.2.1"));
+	}
+}
+
+static void
+test_every_shipped_file_parses(void **state)
+{
+	static const char *const expected[] = {"default.ini.in", "tap.ini", "af_packet.ini",
+					       "pci.ini", "memif.ini"};
+	bool found[5] = {false};
+	glob_t g;
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(glob(SL_SOURCE_ROOT "/configs/*.ini", 0, NULL, &g), 0);
+	assert_int_equal(glob(SL_SOURCE_ROOT "/configs/*.ini.in", GLOB_APPEND, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 5);
+	for (i = 0; i < g.gl_pathc; i++) {
+		char copy[4096];
+		const char *name;
+		int rc;
+
+		rc = app_config_load(&cfg, g.gl_pathv[i], NULL, 0, err, sizeof(err));
+		if (rc != 0)
+			fail_msg("%s: rc %d: %s", g.gl_pathv[i], rc, err);
+		assert_true(cfg.n_ports >= 1);
+		snprintf(copy, sizeof(copy), "%s", g.gl_pathv[i]);
+		name = basename(copy);
+		for (j = 0; j < 5; j++)
+			if (strcmp(name, expected[j]) == 0)
+				found[j] = true;
+		check_shipped(name, &cfg);
+		assert_roundtrip(&cfg);
+	}
+	for (j = 0; j < 5; j++)
+		if (!found[j])
+			fail_msg("configs/%s missing", expected[j]);
+	globfree(&g);
+}
+
+/* ---- defaults -------------------------------------------------------- */
+
+static void
+test_defaults(void **state)
+{
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	app_config_defaults(&cfg);
+	assert_int_equal(cfg.mode, APP_MODE_RTC);
+	assert_string_equal(cfg.service, "udp-echo");
+	assert_int_equal(cfg.duration, 0);
+	assert_int_equal(cfg.stats_interval, 1);
+	assert_int_equal(cfg.burst, 32);
+	assert_int_equal(cfg.tx_drain_us, 100);
+	assert_int_equal(cfg.n_map, 0);
+	assert_int_equal(cfg.n_ports, 0);
+	assert_false(cfg.ports[0].present);
+	assert_int_equal(cfg.arp_entries, 1024);
+	assert_int_equal(cfg.arp_timeout, 300);
+	assert_int_equal(cfg.arp_retry_ms, 1000);
+	assert_int_equal(cfg.arp_retries, 3);
+	assert_int_equal(cfg.arp_pending, 256);
+	assert_int_equal(cfg.n_arp_static, 0);
+	assert_int_equal(cfg.icmp_rate, 100);
+	assert_int_equal(cfg.icmp_burst, 50);
+	assert_int_equal(cfg.ttl, 64);
+	assert_int_equal(cfg.udp_port, 7);
+}
+
+static void
+test_port_defaults(void **state)
+{
+	const struct app_port_cfg *p = &cfg.ports[0];
+
+	(void)state;
+	expect_ok("[port0]\ndev = net_null0\nip = 10.0.0.1\n");
+	assert_int_equal(cfg.n_ports, 1);
+	assert_true(p->present);
+	assert_string_equal(p->dev, "net_null0");
+	assert_int_equal(p->ip, ip4("10.0.0.1"));
+	assert_int_equal(p->prefix_len, 24); /* no /len */
+	assert_int_equal(p->gateway, 0);
+	assert_false(p->mac_set);
+	assert_int_equal(p->rxq, 1);
+	assert_int_equal(p->txq, 0);
+	assert_int_equal(p->rxd, 1024);
+	assert_int_equal(p->txd, 1024);
+	assert_int_equal(p->mtu, 1500);
+	assert_false(p->promisc);
+	assert_true(p->rss);
+	assert_false(cfg.ports[1].present);
+	assert_has(cfg.source, tmp_path);
+}
+
+static void
+test_every_key_set(void **state)
+{
+	(void)state;
+	expect_ok("[sluice]\nmode = pipeline\nservice = discard\nduration = 5\n"
+		  "stats_interval = 0\nburst = 64\ntx_drain_us = 50\n"
+		  "[port0]\ndev = 0000:01:00.0\nip = 192.168.1.10/16\ngateway = 192.168.200.1\n"
+		  "mac = 02:AA:bb:cc:dd:ee\nrxq = 4\ntxq = 3\nrxd = 512\ntxd = 4096\nmtu = 9000\n"
+		  "promisc = on\nrss = off\n"
+		  "[stack]\narp_entries = 16\narp_timeout = 86400\narp_retry_ms = 10\n"
+		  "arp_retries = 100\narp_pending = 0\nicmp_rate = 0\nicmp_burst = 1000000\n"
+		  "ttl = 255\n[service]\nudp_port = 65535\n");
+	assert_int_equal(cfg.mode, APP_MODE_PIPELINE);
+	assert_string_equal(cfg.service, "discard");
+	assert_int_equal(cfg.duration, 5);
+	assert_int_equal(cfg.stats_interval, 0);
+	assert_int_equal(cfg.burst, 64);
+	assert_int_equal(cfg.tx_drain_us, 50);
+	assert_int_equal(cfg.ports[0].prefix_len, 16);
+	assert_int_equal(cfg.ports[0].gateway, ip4("192.168.200.1"));
+	assert_mac(&cfg.ports[0].mac, "02:AA:BB:CC:DD:EE");
+	assert_int_equal(cfg.ports[0].rxq, 4);
+	assert_int_equal(cfg.ports[0].txq, 3);
+	assert_int_equal(cfg.ports[0].rxd, 512);
+	assert_int_equal(cfg.ports[0].txd, 4096);
+	assert_int_equal(cfg.ports[0].mtu, 9000);
+	assert_true(cfg.ports[0].promisc);
+	assert_false(cfg.ports[0].rss);
+	assert_int_equal(cfg.arp_entries, 16);
+	assert_int_equal(cfg.arp_timeout, 86400);
+	assert_int_equal(cfg.arp_retry_ms, 10);
+	assert_int_equal(cfg.arp_retries, 100);
+	assert_int_equal(cfg.arp_pending, 0);
+	assert_int_equal(cfg.icmp_rate, 0);
+	assert_int_equal(cfg.icmp_burst, 1000000);
+	assert_int_equal(cfg.ttl, 255);
+	assert_int_equal(cfg.udp_port, 65535);
+	assert_roundtrip(&cfg);
+}
+
+/* ---- types ----------------------------------------------------------- */
+
+static void
+test_uint_malformed(void **state)
+{
+	(void)state;
+	bad_value("port0", "rxq", "abc", "not an integer");
+	bad_value("port0", "rxq", "4x", "not an integer");
+	bad_value("port0", "rxq", "4 4", "not an integer");
+	bad_value("port0", "rxq", "+4", "not an integer");
+	bad_value("port0", "rxq", "0x10", "not an integer");
+	bad_value("port0", "rxq", "4.0", "not an integer");
+	bad_value("port0", "rxq", "-1", "negative");
+	bad_value("port0", "rxq", "99", "out of range, must be 1..64");
+	bad_value("port0", "rxq", "0", "out of range, must be 1..64");
+	bad_value("port0", "rxq", "99999999999999999999999", "too large");
+	bad_value("port0", "mtu", "67", "must be 68..9000");
+	bad_value("stack", "ttl", "256", "out of range, must be 1..255");
+	bad_value("stack", "ttl", "0", "out of range");
+	bad_value("service", "udp_port", "65536", "out of range, must be 1..65535");
+	bad_value("sluice", "duration", "4294967296", "out of range");
+	bad_value("sluice", "burst", "257", "must be 1..256");
+	bad_value("stack", "arp_entries", "18446744073709551616", "too large");
+	good_value("port0", "rxq", "064"); /* leading zeros are still decimal */
+	assert_int_equal(cfg.ports[0].rxq, 64);
+	good_value("stack", "arp_pending", "65536");
+}
+
+static void
+test_exact_message(void **state)
+{
+	char want[256];
+
+	(void)state;
+	expect_fail(PORT0 "rxq = 99\n", "rxq");
+	snprintf(want, sizeof(want),
+		 "%s:4: [port0] rxq = 99: out of range, must be 1..64 (see sluice --help-config)",
+		 tmp_path);
+	assert_string_equal(err, want);
+}
+
+static void
+test_bool(void **state)
+{
+	static const char *const yes[] = {"1", "yes", "true", "on", "YES", "True"};
+	static const char *const no[] = {"0", "no", "false", "off", "Off"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(yes); i++) {
+		good_value("port0", "promisc", yes[i]);
+		assert_true(cfg.ports[0].promisc);
+	}
+	for (i = 0; i < RTE_DIM(no); i++) {
+		good_value("port0", "rss", no[i]);
+		assert_false(cfg.ports[0].rss);
+	}
+	bad_value("port0", "promisc", "2", "not a boolean");
+	bad_value("port0", "promisc", "yes!", "not a boolean");
+	bad_value("port0", "rss", "enabled", "not a boolean");
+	bad_value("port0", "rss", "", "not a boolean");
+}
+
+static void
+test_string_and_enum(void **state)
+{
+	(void)state;
+	bad_value("sluice", "service", "a-name-that-is-longer-than-31-chars", "too long");
+	bad_value("sluice", "service", "", "empty value");
+	expect_fail("[port0]\ndev =\nip = 10.0.0.1\n", "[port0] dev = : empty value");
+	bad_value("sluice", "mode", "RTC", "must be one of: rtc, pipeline");
+	bad_value("sluice", "mode", "rtc2", "must be one of");
+	good_value("sluice", "mode", "pipeline");
+	assert_int_equal(cfg.mode, APP_MODE_PIPELINE);
+	good_value("sluice", "mode", "rtc");
+	assert_int_equal(cfg.mode, APP_MODE_RTC);
+}
+
+static void
+test_ip_prefix(void **state)
+{
+	static const char *const bad[][2] = {
+		{"10.0.0", "not an IPv4 address"},
+		{"10.0.0.256", "not an IPv4 address"},
+		{"10.0.0.1.5", "not an IPv4 address"},
+		{"abc", "not an IPv4 address"},
+		{"10.0.0.1x/24", "not an IPv4 address"},
+		{" /24", "not an IPv4 address"},
+		{"10.0.0.1/0", "bad prefix length"},
+		{"10.0.0.1/33", "bad prefix length"},
+		{"10.0.0.1/", "bad prefix length"},
+		{"10.0.0.1/24x", "bad prefix length"},
+		{"10.0.0.1/-8", "bad prefix length"},
+		{"10.0.0.1/24/8", "bad prefix length"},
+		{"224.0.0.1/24", "not a unicast host address"},
+		{"255.255.255.255/24", "not a unicast host address"},
+		{"0.0.0.0/8", "not a unicast host address"},
+		{"127.0.0.1/8", "not a unicast host address"},
+		{"10.0.0.0/24", "network or broadcast"},
+		{"10.0.0.255/24", "network or broadcast"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		char text[256];
+
+		snprintf(text, sizeof(text), "[port0]\ndev = net_null0\nip = %s\n", bad[i][0]);
+		expect_fail(text, bad[i][1]);
+		assert_has(err, "[port0] ip = ");
+	}
+	expect_ok("[port0]\ndev = x\nip = 10.1.2.3/32\n");
+	assert_int_equal(cfg.ports[0].prefix_len, 32);
+	expect_ok("[port0]\ndev = x\nip = 10.1.2.2/31\n"); /* RFC 3021 point-to-point */
+	assert_int_equal(cfg.ports[0].prefix_len, 31);
+	expect_ok("[port0]\ndev = x\nip = 172.16.5.4/12\n");
+	assert_int_equal(cfg.ports[0].ip, ip4("172.16.5.4"));
+	assert_int_equal(cfg.ports[0].prefix_len, 12);
+}
+
+static void
+test_gateway(void **state)
+{
+	(void)state;
+	bad_value("port0", "gateway", "10.0.0", "not an IPv4 address");
+	bad_value("port0", "gateway", "239.1.1.1", "not a unicast host address");
+	expect_fail(PORT0 "gateway = 10.0.1.1\n", "outside the port's subnet 10.0.0.0/24");
+	assert_has(err, "[port0] gateway = 10.0.1.1");
+	expect_fail(PORT0 "gateway = 10.0.0.1\n", "own address");
+	expect_fail(PORT0 "gateway = 10.0.0.255\n", "broadcast");
+	expect_fail("[port0]\ndev = x\nip = 10.0.0.1/30\ngateway = 10.0.0.5\n", "outside");
+	good_value("port0", "gateway", "10.0.0.254");
+	assert_int_equal(cfg.ports[0].gateway, ip4("10.0.0.254"));
+	good_value("port0", "gateway", ""); /* empty = none */
+	assert_int_equal(cfg.ports[0].gateway, 0);
+}
+
+static void
+test_mac(void **state)
+{
+	(void)state;
+	bad_value("port0", "mac", "02:00:00:00:00", "not a MAC address");
+	bad_value("port0", "mac", "02:00:00:00:00:0g", "not a MAC address");
+	bad_value("port0", "mac", "02-00-00-00-00-01", "not a MAC address");
+	bad_value("port0", "mac", "02:00:00:00:00:011", "not a MAC address");
+	bad_value("port0", "mac", "2:0:0:0:0:1", "not a MAC address");
+	bad_value("port0", "mac", "01:00:5e:00:00:01", "must be unicast");
+	bad_value("port0", "mac", "ff:ff:ff:ff:ff:ff", "must be unicast");
+	bad_value("port0", "mac", "00:00:00:00:00:00", "all-zero");
+	good_value("port0", "mac", "02:00:00:00:00:01");
+	assert_true(cfg.ports[0].mac_set);
+	assert_mac(&cfg.ports[0].mac, "02:00:00:00:00:01");
+	good_value("port0", "mac", "");
+	assert_false(cfg.ports[0].mac_set);
+}
+
+static void
+test_arp_static(void **state)
+{
+	(void)state;
+	good_value("stack", "arp_static",
+		   "10.0.0.2 02:00:00:00:00:02, 10.0.0.3   02:00:00:00:00:03");
+	assert_int_equal(cfg.n_arp_static, 2);
+	assert_int_equal(cfg.arp_static[0].ip, ip4("10.0.0.2"));
+	assert_mac(&cfg.arp_static[1].mac, "02:00:00:00:00:03");
+	expect_ok(PORT0 "[stack]\narp_static = 10.0.0.2 02:00:00:00:00:02\n"
+			"arp_static = 10.0.0.3 02:00:00:00:00:03\n"); /* lines add up */
+	assert_int_equal(cfg.n_arp_static, 2);
+	bad_value("stack", "arp_static", "10.0.0.2", "not \"ip mac\"");
+	bad_value("stack", "arp_static", "10.0.0.2 02:00:00:00:00:02 x", "not \"ip mac\"");
+	bad_value("stack", "arp_static", "10.0.0.2 02:00:00:00:00:02,", "not \"ip mac\"");
+	bad_value("stack", "arp_static", "10.0.0.2 01:00:00:00:00:02", "must be unicast");
+	bad_value("stack", "arp_static", "10.0.0 02:00:00:00:00:02", "not an IPv4 address");
+	bad_value("stack", "arp_static", "10.0.0.2 02:00:00:00:00:02, 10.0.0.2 02:00:00:00:00:03",
+		  "appears twice");
+	expect_fail(PORT0 "[stack]\narp_static = 10.1.0.2 02:00:00:00:00:02\n",
+		    "not inside any port's subnet");
+	assert_has(err, "arp_static");
+	expect_fail(PORT0 "[stack]\narp_static = 10.0.0.1 02:00:00:00:00:02\n", "own address");
+}
+
+/* ---- structure ------------------------------------------------------- */
+
+static void
+test_unknown_section(void **state)
+{
+	(void)state;
+	expect_fail(PORT0 "[foo]\nbar = 1\n", "[foo]: unknown section");
+	assert_has(err, "[sluice], [port0]..[port7], [stack], [service]");
+	expect_fail(PORT0 "[port8]\ndev = x\nip = 10.0.1.1\n", "port number 8 out of range");
+	expect_fail(PORT0 "[port01]\ndev = x\nip = 10.0.1.1\n", "[port01]: unknown section");
+	expect_fail(PORT0 "[port]\ndev = x\n", "unknown section");
+	expect_fail(PORT0 "[Sluice]\nburst = 1\n", "unknown section");
+	expect_fail(PORT0 "[port-1]\n", "unknown section");
+}
+
+static void
+test_unknown_key(void **state)
+{
+	(void)state;
+	expect_fail(PORT0 "rxqs = 2\n", "[port0] rxqs: unknown key");
+	assert_has(err, "valid keys in [portN]: dev, ip, gateway, mac, rxq, txq");
+	assert_has(err, "sluice --help-config");
+	expect_fail(PORT0 "[sluice]\nlcores = 1\n", "[sluice] lcores: unknown key");
+	assert_has(err, "lcore_map");
+	expect_fail(PORT0 "[stack]\nrxq = 1\n", "[stack] rxq: unknown key"); /* wrong section */
+	expect_fail(PORT0 "[service]\nport = 1\n", "udp_port");
+}
+
+static void
+test_missing_required(void **state)
+{
+	(void)state;
+	expect_fail("[port0]\nip = 10.0.0.1/24\n", "[port0] dev: missing");
+	expect_fail("[port0]\ndev = net_null0\n", "[port0] ip: missing");
+	expect_fail(PORT0 "[port1]\ndev = net_null1\n", "[port1] ip: missing");
+	expect_ok("[sluice]\nduration = 1\n"); /* no port: main says so */
+	assert_int_equal(cfg.n_ports, 0);
+}
+
+static void
+test_port_gap(void **state)
+{
+	(void)state;
+	expect_fail("[port1]\ndev = x\nip = 10.0.1.1\n", "[port0] is missing but [port1] exists");
+	expect_fail(PORT0 "[port2]\ndev = x\nip = 10.0.2.1\n", "[port1] is missing");
+	expect_ok(PORT0 "[port1]\ndev = y\nip = 10.0.1.1\n[port2]\ndev = z\nip = 10.0.2.1\n");
+	assert_int_equal(cfg.n_ports, 3);
+	/* order in the file does not matter */
+	expect_ok("[port1]\ndev = y\nip = 10.0.1.1\n" PORT0);
+	assert_int_equal(cfg.n_ports, 2);
+	assert_string_equal(cfg.ports[1].dev, "y");
+}
+
+static void
+test_distinct_ips(void **state)
+{
+	(void)state;
+	expect_fail(PORT0 "[port1]\ndev = y\nip = 10.0.0.1/16\n", "same address as [port0]");
+	assert_has(err, "[port1] ip");
+}
+
+static void
+test_duplicates(void **state)
+{
+	(void)state;
+	expect_fail(PORT0 "rxq = 2\nrxq = 4\n", "duplicate key, already set on line 4");
+	assert_has(err, ":5: [port0] rxq = 4");
+	expect_fail(PORT0 "[stack]\nttl = 1\n[stack]\nttl = 2\n", "appears twice");
+	expect_fail(PORT0 PORT0, "[port0]: section appears twice (first on line 1)");
+}
+
+static void
+test_syntax_errors(void **state)
+{
+	char text[1024];
+
+	(void)state;
+	expect_fail(PORT0 "rxq 2\n", ":4: 'rxq 2': expected '[section]' or 'key = value'");
+	expect_fail(PORT0 "[stack\n", ":4: '[stack': no closing ']'");
+	expect_fail(PORT0 "[stack] ttl = 3\n", "text after ']'");
+	expect_fail(PORT0 "[]\n", "empty section name");
+	expect_fail(PORT0 "= 3\n", "missing key name");
+	expect_fail("burst = 3\n" PORT0, ":1: 'burst = 3': key before any [section]");
+	memset(text, 0, sizeof(text));
+	strcpy(text, PORT0 "[stack]\n; ");
+	memset(text + strlen(text), 'x', 400);
+	strcat(text, "\n");
+	expect_fail(text, ":5: line longer than");
+	memset(text, 0, sizeof(text));
+	strcpy(text, PORT0 "mac = ");
+	memset(text + strlen(text), 'x', 280);
+	strcat(text, "\n");
+	expect_fail(text, "value longer than 255");
+	expect_fail("[port0]\n\001\002garbage\n", ":2:");
+}
+
+static void
+test_comments_and_escapes(void **state)
+{
+	(void)state;
+	expect_ok("# leading = comment with an equals sign\n"
+		  "; another = one\n"
+		  "\n"
+		  "[port0]   ; trailing comment\n"
+		  "  dev = net_null0,a=b\\;c\n"
+		  "# rxq = 8\n"
+		  "\tip=10.0.0.1/24\t\n"
+		  "rxq = 2 ; two queues\r\n"
+		  "[sluice]\n"
+		  "# lcore_map = (0,0,9)\n"
+		  "lcore_map = (0,0,1), (0,1,1)\n");
+	assert_string_equal(cfg.ports[0].dev, "net_null0,a=b;c");
+	assert_int_equal(cfg.ports[0].rxq, 2);
+	assert_int_equal(cfg.n_map, 2);
+	assert_roundtrip(&cfg); /* ';' in dev is escaped in the dump */
+}
+
+static void
+test_missing_file(void **state)
+{
+	int rc;
+
+	(void)state;
+	rc = app_config_load(&cfg, "/nonexistent/x.ini", NULL, 0, err, sizeof(err));
+	assert_int_equal(rc, -ENOENT);
+	assert_string_equal(err,
+			    "cannot read config '/nonexistent/x.ini': No such file or directory");
+}
+
+/* ---- lcore_map ------------------------------------------------------- */
+
+static void
+test_map_syntax_variants(void **state)
+{
+	struct app_map_entry m[APP_MAX_MAP + 1];
+	char big[2048] = "";
+	int i;
+
+	(void)state;
+	assert_int_equal(app_config_parse_map("", m, APP_MAX_MAP, err, sizeof(err)), 0);
+	assert_int_equal(app_config_parse_map("  ", m, APP_MAX_MAP, err, sizeof(err)), 0);
+	assert_int_equal(app_config_parse_map("(0,0,1)", m, APP_MAX_MAP, err, sizeof(err)), 1);
+	assert_int_equal(m[0].port, 0);
+	assert_int_equal(m[0].queue, 0);
+	assert_int_equal(m[0].lcore, 1);
+	assert_int_equal(app_config_parse_map(" ( 1 , 2 , 3 ) ,\t(0, 1,127) ", m, APP_MAX_MAP, err,
+					      sizeof(err)),
+			 2);
+	assert_int_equal(m[0].port, 1);
+	assert_int_equal(m[0].queue, 2);
+	assert_int_equal(m[0].lcore, 3);
+	assert_int_equal(m[1].lcore, RTE_MAX_LCORE - 1);
+	assert_int_equal(app_config_parse_map("(0,0,1),(0,1,1),(1,0,2),(1,1,2)", m, APP_MAX_MAP,
+					      err, sizeof(err)),
+			 4);
+	for (i = 0; i < APP_MAX_MAP; i++)
+		snprintf(big + strlen(big), sizeof(big) - strlen(big), "%s(%d,%d,%d)", i ? "," : "",
+			 i / 32, i % 32, i % 4 + 1);
+	assert_int_equal(app_config_parse_map(big, m, APP_MAX_MAP, err, sizeof(err)), APP_MAX_MAP);
+	assert_int_equal(m[63].port, 1);
+	assert_int_equal(m[63].queue, 31);
+	strcat(big, ",(7,0,1)");
+	assert_int_equal(app_config_parse_map(big, m, APP_MAX_MAP, err, sizeof(err)), -EINVAL);
+	assert_has(err, "more than 64 entries");
+}
+
+static void
+test_map_malformed(void **state)
+{
+	static const char *const bad[][2] = {
+		{"(0,0)", "expected ','"},
+		{"(0,0,1", "expected ')'"},
+		{"0,0,1", "expected '('"},
+		{"(0,0,1),", "expected '('"},
+		{"(0,0,1)(0,1,1)", "expected ',' or the end"},
+		{"(0,0,1) x", "expected ',' or the end"},
+		{"(0,0,1,2)", "expected ')'"},
+		{"(a,0,1)", "expected a port number"},
+		{"(0,,1)", "expected a queue number"},
+		{"(0,0,-1)", "expected a lcore number"},
+		{"(0,0,128)", "lcore 128 out of range"},
+		{"(8,0,1)", "port 8 out of range"},
+		{"(0,64,1)", "queue 64 out of range"},
+		{"(0,0,99999999999999999999)", "out of range"},
+		{"(0,0,1),(0,0,2)", "appears twice"},
+		{"[0,0,1]", "expected '('"},
+	};
+	struct app_map_entry m[APP_MAX_MAP];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		err[0] = '\0';
+		if (app_config_parse_map(bad[i][0], m, APP_MAX_MAP, err, sizeof(err)) != -EINVAL)
+			fail_msg("'%s' parsed", bad[i][0]);
+		assert_has(err, bad[i][1]);
+		if (strstr(bad[i][1], "twice") == NULL) /* syntax errors show the syntax */
+			assert_has(err, "(port,queue,lcore)");
+	}
+}
+
+static void
+test_map_against_ports(void **state)
+{
+	(void)state;
+	expect_ok(PORT0 "rxq = 2\n[sluice]\nlcore_map = (0,0,1),(0,1,2)\n");
+	assert_int_equal(cfg.n_map, 2);
+	expect_fail(PORT0 "[sluice]\nlcore_map = (0,0,1),(1,0,1)\n",
+		    "names port 1, which has no [port1] section");
+	assert_has(err, "lcore_map");
+	expect_fail(PORT0 "rxq = 2\n[sluice]\nlcore_map = (0,0,1),(0,1,1),(0,2,1)\n",
+		    "names queue 2 but [port0] rxq = 2");
+	expect_fail(PORT0 "[sluice]\nlcore_map = (0,0,1),(0,0,2)\n", "appears twice");
+	assert_has(err, "[sluice] lcore_map = (0,0,1),(0,0,2)");
+	expect_fail(PORT0 "rxq = 2\n[sluice]\nlcore_map = (0,0,1)\n",
+		    "port 0 queue 1 is not mapped");
+	/* repeated lines add up; a queue on two lines is still a duplicate */
+	expect_ok(PORT0 "rxq = 2\n[sluice]\nlcore_map = (0,0,1)\nlcore_map = (0,1,2)\n");
+	assert_int_equal(cfg.n_map, 2);
+	assert_int_equal(cfg.map[1].lcore, 2);
+	expect_fail(PORT0 "[sluice]\nlcore_map = (0,0,1)\nlcore_map = (0,0,2)\n", "already mapped");
+	bad_value("sluice", "lcore_map", "(0,0)", "expected ','");
+}
+
+/* ---- --set ----------------------------------------------------------- */
+
+static void
+test_set_overrides(void **state)
+{
+	char *sets[] = {
+		(char *)(uintptr_t) "port0.rxq=2",
+		(char *)(uintptr_t) "sluice.lcore_map = (0,0,1),(0,1,3)",
+		(char *)(uintptr_t) "port0.dev=net_pcap0,rx_pcap=/tmp/a b.pcap,infinite_rx=1",
+		(char *)(uintptr_t) "stack.ttl=9",
+		(char *)(uintptr_t) "service.udp_port=9000",
+	};
+
+	(void)state;
+	assert_int_equal(load_text_sets(PORT0 "rxq = 1\n[stack]\nttl = 5\n", sets, 5), 0);
+	assert_int_equal(cfg.ports[0].rxq, 2);
+	assert_int_equal(cfg.n_map, 2);
+	assert_int_equal(cfg.map[1].lcore, 3);
+	assert_string_equal(cfg.ports[0].dev, "net_pcap0,rx_pcap=/tmp/a b.pcap,infinite_rx=1");
+	assert_int_equal(cfg.ttl, 9);
+	assert_int_equal(cfg.udp_port, 9000);
+	assert_roundtrip(&cfg);
+}
+
+static void
+test_set_replaces_lists(void **state)
+{
+	char *sets[] = {(char *)(uintptr_t) "sluice.lcore_map=(0,0,4)",
+			(char *)(uintptr_t) "stack.arp_static=10.0.0.9 02:00:00:00:00:09"};
+
+	(void)state;
+	assert_int_equal(load_text_sets(PORT0 "[sluice]\nlcore_map = (0,0,1)\n[stack]\n"
+					      "arp_static = 10.0.0.2 02:00:00:00:00:02\n",
+					sets, 2),
+			 0);
+	assert_int_equal(cfg.n_map, 1);
+	assert_int_equal(cfg.map[0].lcore, 4);
+	assert_int_equal(cfg.n_arp_static, 1);
+	assert_int_equal(cfg.arp_static[0].ip, ip4("10.0.0.9"));
+}
+
+static void
+test_set_creates_port(void **state)
+{
+	char *sets[] = {(char *)(uintptr_t) "port1.dev=net_null1",
+			(char *)(uintptr_t) "port1.ip=10.0.1.1/24"};
+	char *only_dev[] = {(char *)(uintptr_t) "port1.dev=net_null1"};
+	char *gap[] = {(char *)(uintptr_t) "port2.dev=x", (char *)(uintptr_t) "port2.ip=10.0.2.1"};
+
+	(void)state;
+	assert_int_equal(load_text_sets(PORT0, sets, 2), 0);
+	assert_int_equal(cfg.n_ports, 2);
+	assert_string_equal(cfg.ports[1].dev, "net_null1");
+	assert_int_equal(cfg.ports[1].rxq, 1); /* defaults filled */
+	assert_int_equal(load_text_sets(PORT0, only_dev, 1), -EINVAL);
+	assert_has(err, "[port1] ip: missing");
+	assert_int_equal(load_text_sets(PORT0, gap, 2), -EINVAL);
+	assert_has(err, "[port1] is missing but [port2] exists");
+	/* no file at all: --set alone */
+	err[0] = '\0';
+	assert_int_equal(app_config_load(&cfg, NULL, sets, 2, err, sizeof(err)), -EINVAL);
+	assert_has(err, "[port0] is missing");
+	sets[0] = (char *)(uintptr_t) "port0.dev=net_null0";
+	sets[1] = (char *)(uintptr_t) "port0.ip=10.0.0.1";
+	assert_int_equal(app_config_load(&cfg, NULL, sets, 2, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_ports, 1);
+}
+
+static void
+test_set_errors(void **state)
+{
+	char *unknown[] = {(char *)(uintptr_t) "port0.rxqs=2"};
+	char *badval[] = {(char *)(uintptr_t) "port0.rxq=99"};
+	char *badsec[] = {(char *)(uintptr_t) "prot0.rxq=2"};
+	char *nodot[] = {(char *)(uintptr_t) "port0rxq=2"};
+	char *noeq[] = {(char *)(uintptr_t) "port0.rxq"};
+	char *badmap[] = {(char *)(uintptr_t) "sluice.lcore_map=(0,0,1),(0,1,1)"};
+
+	(void)state;
+	assert_int_equal(load_text_sets(PORT0, unknown, 1), -EINVAL);
+	assert_has(err, "--set: [port0] rxqs: unknown key");
+	assert_has(err, "valid keys in [portN]");
+	assert_int_equal(load_text_sets(PORT0, badval, 1), -EINVAL);
+	assert_string_equal(err, "--set: [port0] rxq = 99: out of range, must be 1..64 "
+				 "(see sluice --help-config)");
+	assert_int_equal(load_text_sets(PORT0, badsec, 1), -EINVAL);
+	assert_has(err, "[prot0]: unknown section");
+	assert_int_equal(load_text_sets(PORT0, nodot, 1), -EINVAL);
+	assert_has(err, "expected section.key=value");
+	assert_int_equal(load_text_sets(PORT0, noeq, 1), -EINVAL);
+	assert_has(err, "expected section.key=value");
+	assert_int_equal(load_text_sets(PORT0, badmap, 1), -EINVAL); /* rxq is 1 */
+	assert_has(err, "--set: [sluice] lcore_map");
+	assert_has(err, "names queue 1");
+}
+
+static void
+test_app_config_set(void **state)
+{
+	(void)state;
+	app_config_defaults(&cfg);
+	assert_int_equal(app_config_set(&cfg, "stack.ttl=12", err, sizeof(err)), 0);
+	assert_int_equal(cfg.ttl, 12);
+	assert_int_equal(app_config_set(&cfg, "port3.rxq=4", err, sizeof(err)), 0);
+	assert_true(cfg.ports[3].present);
+	assert_int_equal(cfg.ports[3].rxq, 4);
+	assert_int_equal(app_config_set(&cfg, "stack.ttl=x", err, sizeof(err)), -EINVAL);
+	assert_has(err, "--set: [stack] ttl = x: not an integer");
+}
+
+/* ---- dump and help --------------------------------------------------- */
+
+static void
+test_dump_roundtrip(void **state)
+{
+	char *sets[] = {(char *)(uintptr_t) "port1.dev=net_ring0;x"};
+
+	(void)state;
+	assert_int_equal(
+		load_text_sets("[sluice]\nmode = pipeline\nservice = udp-echo\nduration = 3\n"
+			       "lcore_map = (0,0,1),(0,1,2),(1,0,1),(1,1,1),(1,2,1),(1,3,1),"
+			       "(1,4,1),(1,5,1),(1,6,1),(1,7,1)\n"
+			       "[port0]\ndev = net_tap0,iface=sl0\nip = 10.0.0.1/24\n"
+			       "gateway = 10.0.0.254\nmac = 02:00:00:00:00:01\nrxq = 2\nrss = no\n"
+			       "[port1]\ndev = placeholder\nip = 192.168.7.1/30\nrxq = 8\n"
+			       "txq = 2\npromisc = yes\n"
+			       "[stack]\narp_static = 10.0.0.2 02:00:00:00:00:02, 192.168.7.2 "
+			       "02:00:00:00:07:02\nicmp_rate = 7\n[service]\nudp_port = 9\n",
+			       sets, 1),
+		0);
+	assert_int_equal(cfg.n_map, 10);
+	assert_string_equal(cfg.ports[1].dev, "net_ring0;x");
+	assert_roundtrip(&cfg);
+	/* defaults only (no ports) round-trip too */
+	app_config_defaults(&cfg);
+	assert_roundtrip(&cfg);
+}
+
+static void
+test_dump_text(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	expect_ok(PORT0 "gateway = 10.0.0.254\n");
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	app_config_dump(&cfg, f);
+	fclose(f);
+	assert_has(buf, "[sluice]\n");
+	assert_has(buf, "\n[port0]\ndev = net_null0\nip = 10.0.0.1/24\ngateway = 10.0.0.254\n");
+	assert_has(buf, "; mac = (not set)\n");
+	assert_has(buf, "rxq = 1\n");
+	assert_has(buf, "rss = yes\n");
+	assert_has(buf, "[stack]\n");
+	assert_has(buf, "[service]\nudp_port = 7\n");
+	assert_null(strstr(buf, "[port1]"));
+	free(buf);
+}
+
+static void
+test_help_lists_every_key(void **state)
+{
+	static const char *const names[] = {
+		"mode",		"service",     "duration",    "stats_interval",
+		"burst",	"tx_drain_us", "lcore_map",   "dev",
+		"ip",		"gateway",     "mac",	      "rxq",
+		"txq",		"rxd",	       "txd",	      "mtu",
+		"promisc",	"rss",	       "arp_entries", "arp_timeout",
+		"arp_retry_ms", "arp_retries", "arp_pending", "arp_static",
+		"icmp_rate",	"icmp_burst",  "ttl",	      "udp_port",
+	};
+	char *buf = NULL, want[64];
+	size_t len = 0, i;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	app_config_help(f);
+	fclose(f);
+	for (i = 0; i < RTE_DIM(names); i++) {
+		snprintf(want, sizeof(want), "\n  %s ", names[i]);
+		assert_has(buf, want);
+	}
+	assert_has(buf, "[sluice]\n");
+	assert_has(buf, "[portN]\n");
+	assert_has(buf, "[stack]\n");
+	assert_has(buf, "[service]\n");
+	assert_has(buf, "integer 1..64; default: 1");
+	assert_has(buf, "one of: rtc pipeline; default: rtc");
+	assert_has(buf, "required");
+	free(buf);
+}
+
 int
 main(void)
 {
-	return 77;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_shipped_file_parses),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_port_defaults),
+		cmocka_unit_test(test_every_key_set),
+		cmocka_unit_test(test_uint_malformed),
+		cmocka_unit_test(test_exact_message),
+		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_string_and_enum),
+		cmocka_unit_test(test_ip_prefix),
+		cmocka_unit_test(test_gateway),
+		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_arp_static),
+		cmocka_unit_test(test_unknown_section),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_port_gap),
+		cmocka_unit_test(test_distinct_ips),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_comments_and_escapes),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_map_syntax_variants),
+		cmocka_unit_test(test_map_malformed),
+		cmocka_unit_test(test_map_against_ports),
+		cmocka_unit_test(test_set_overrides),
+		cmocka_unit_test(test_set_replaces_lists),
+		cmocka_unit_test(test_set_creates_port),
+		cmocka_unit_test(test_set_errors),
+		cmocka_unit_test(test_app_config_set),
+		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_dump_text),
+		cmocka_unit_test(test_help_lists_every_key),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -40,6 +40,7 @@ extern "C" {
 #define APP_MAX_ARP_STATIC 64
 #define APP_DEV_LEN 512
 #define APP_NAME_LEN 32
+#define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
 
 enum app_mode {
 	APP_MODE_RTC = 0,
@@ -134,6 +135,15 @@ int app_config_load(struct app_config *cfg, const char *file, char *const *sets,
  */
 int app_config_parse_map(const char *s, struct app_map_entry *map, int max, char *err,
 			 size_t errlen);
+
+/**
+ * Apply one override "section.key=value" (what --set carries) to @p cfg
+ * through the key table, exactly as app_config_load() does after the file;
+ * a [portN] that does not exist yet is created with defaults. No cross-key
+ * validation (required keys, lcore_map against ports, ...): load does that.
+ * @return 0, or -EINVAL with "--set: [section] key = value: why" in err.
+ */
+int app_config_set(struct app_config *cfg, const char *set, char *err, size_t errlen);
 
 /** Print every key: section, key, type, bounds, default, help. */
 void app_config_help(FILE *out);
