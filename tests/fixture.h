@@ -22,14 +22,134 @@
  * (NULL-terminated, may be NULL) e.g. "--vdev=net_ring0". Aborts the test
  * binary with a message if EAL cannot start. */
 void fx_eal_init(const char *name, const char *const *extra);
+/* Note: DPDK 22.11 refuses --in-memory together with --no-huge (legacy
+ * memory), so fx_eal_init() passes --no-shconf instead: no runtime files,
+ * the same isolation. It also passes -m 256 and --no-telemetry. */
 
 /* A pktmbuf pool of @n mbufs (2 KiB data room) on socket 0. */
 struct rte_mempool *fx_mempool(const char *name, unsigned int n);
+/* (fx_mempool() returns NULL, with a message on stderr, if the pool cannot
+ * be created, e.g. its name is taken: pool names are process-wide.) */
 
 /* mbufs currently taken from @mp (caches included). */
 unsigned int fx_in_use(const struct rte_mempool *mp);
 
 /* Assert that @mp is back at @baseline in-use mbufs. */
 #define fx_assert_baseline(mp, baseline) assert_int_equal(fx_in_use(mp), (baseline))
+
+/* ---- stack test environment (additions) ---- */
+
+#include <stdbool.h>
+
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "stk.h"
+
+/* Topology: our interface is DPDK port FX_PORT, FX_IP_US/FX_PREFIX, with a
+ * peer and a gateway on the same subnet. The clock runs in microseconds. */
+#define FX_PORT 0
+#define FX_IP_US "10.0.0.1"
+#define FX_IP_PEER "10.0.0.2"
+#define FX_IP_GW "10.0.0.254"
+#define FX_IP_BCAST "10.0.0.255"
+#define FX_PREFIX 24
+#define FX_HZ 1000000ULL
+#define FX_POOL_SIZE 4095
+
+extern const struct rte_ether_addr fx_mac_us;
+extern const struct rte_ether_addr fx_mac_peer;
+extern const struct rte_ether_addr fx_mac_bcast;
+
+/* Dotted quad to network byte order; aborts the test on a bad string. */
+uint32_t fx_ip(const char *dotted);
+
+/* What the stack handed to its tx callback, in order. */
+#define FX_CAP_MAX 2048
+struct fx_cap {
+	unsigned int n;
+	unsigned int calls; /* tx callback invocations */
+	struct rte_mbuf *pkts[FX_CAP_MAX];
+	uint16_t port[FX_CAP_MAX];
+};
+
+/* stk_tx_fn that stores into the struct fx_cap @arg (frees beyond FX_CAP_MAX). */
+void fx_cap_tx(void *arg, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n);
+/* Free everything captured and reset. */
+void fx_cap_clear(struct fx_cap *cap);
+
+/* One test's stack: conf (editable before fx_start), context, clock, capture. */
+struct fx {
+	struct rte_mempool *mp;
+	unsigned int baseline;
+	struct stk_conf conf;
+	struct stk_ctx *stk;
+	uint64_t now;
+	struct fx_cap cap;
+};
+
+/* Allocate an fx over @mp with the default conf (one interface, ARP 16
+ * entries, 1 s timeout, 100 ms retry, 2 retries, 4 pending, ICMP 10/s burst
+ * 3, TTL 64) and record @mp's baseline. Not started. */
+struct fx *fx_new(struct rte_mempool *mp);
+/* stk_create(&fx->conf) at time fx->now; 0 or -rte_errno. */
+int fx_start(struct fx *fx);
+/* stk_free, clear the capture, assert @mp back at baseline, free @fx. */
+void fx_delete(struct fx *fx);
+
+/* Advance the fake clock and tell the stack. */
+void fx_advance_ms(struct fx *fx, uint64_t ms);
+/* Feed one frame on FX_PORT; returns stk_input_burst()'s result. */
+uint16_t fx_input(struct fx *fx, struct rte_mbuf *m);
+uint64_t fx_drop(const struct fx *fx, enum stk_drop reason);
+uint64_t fx_drops_total(const struct fx *fx);
+struct stk_stats fx_stats(const struct fx *fx);
+
+/* Valid frames from fx_mac_peer to fx_mac_us with correct checksums.
+ * Payload byte i is (i * 7 + 1) & 0xff. */
+struct rte_mbuf *fx_udp4(struct rte_mempool *mp, const char *src, const char *dst, uint16_t sport,
+			 uint16_t dport, uint16_t payload_len);
+struct rte_mbuf *fx_icmp_echo(struct rte_mempool *mp, const char *src, const char *dst, uint16_t id,
+			      uint16_t seq, uint16_t payload_len);
+/* An IPv4 frame with protocol @proto and @payload_len bytes of payload. */
+struct rte_mbuf *fx_ip4_raw(struct rte_mempool *mp, const char *src, const char *dst, uint8_t proto,
+			    uint16_t payload_len);
+struct rte_mbuf *fx_arp(struct rte_mempool *mp, uint16_t op, const struct rte_ether_addr *eth_dst,
+			const struct rte_ether_addr *sha, const char *spa,
+			const struct rte_ether_addr *tha, const char *tpa);
+
+/* Header accessors (the IP header may carry options). */
+struct rte_ether_hdr *fx_eth(struct rte_mbuf *m);
+struct rte_ipv4_hdr *fx_ip4(struct rte_mbuf *m);
+struct rte_udp_hdr *fx_udp(struct rte_mbuf *m);
+struct rte_icmp_hdr *fx_icmp(struct rte_mbuf *m);
+struct rte_arp_hdr *fx_arph(struct rte_mbuf *m);
+uint8_t *fx_l4_payload(struct rte_mbuf *m); /* after the UDP/ICMP header */
+
+/* Recompute checksums after a test edited a header (software, full). */
+void fx_ip4_fix(struct rte_mbuf *m);
+void fx_udp_fix(struct rte_mbuf *m);
+void fx_icmp_fix(struct rte_mbuf *m);
+/* Independent checks of what the stack sent (plain loops, not DPDK). */
+bool fx_ip4_cksum_valid(struct rte_mbuf *m);
+bool fx_udp_cksum_valid(struct rte_mbuf *m);
+bool fx_icmp_cksum_valid(struct rte_mbuf *m);
+/* Ones' complement sum (RFC 1071) of @len bytes, folded, not complemented. */
+uint16_t fx_sum16(const void *buf, size_t len, uint32_t init);
+/* Insert @optlen (multiple of 4) bytes of NOP/EOL options; fixes lengths and
+ * the IP checksum. */
+void fx_ip4_add_options(struct rte_mbuf *m, uint8_t optlen);
+/* A fresh mbuf holding @len bytes of @fill (a datagram payload to send). */
+struct rte_mbuf *fx_payload(struct rte_mempool *mp, uint16_t len, uint8_t fill);
+/* Re-build @m as a two-segment chain split at byte @at (frees @m). */
+struct rte_mbuf *fx_split(struct rte_mempool *mp, struct rte_mbuf *m, uint16_t at);
+/* Feed @m and assert it was dropped for @reason alone: one drop counter
+ * moved by one, nothing sent, nothing held. */
+void fx_expect_drop(struct fx *fx, struct rte_mbuf *m, enum stk_drop reason);
+/* Append @n zero bytes of Ethernet padding (not counted by any header). */
+void fx_pad(struct rte_mbuf *m, uint16_t n);
 
 #endif /* SL_FIXTURE_H */

@@ -75,7 +75,8 @@ extern "C" {
 	X(UDP_NO_LISTENER, "udp_no_listener")                                                      \
 	X(UDP_SVC_DROP, "udp_service_drop")                                                        \
 	X(NO_MBUF, "no_mbuf")                                                                      \
-	X(TX_FULL, "tx_full")
+	X(TX_FULL, "tx_full")                                                                      \
+	X(UDP_TX_BAD, "udp_tx_bad")
 
 enum stk_drop {
 #define STK_DROP_ENUM(id, name) STK_DROP_##id,
@@ -103,7 +104,9 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(icmp_errors_sent, "icmp_errors_sent")                                                    \
 	X(icmp_errors_ratelimited, "icmp_errors_ratelimited")                                      \
 	X(udp_rx, "udp_rx")                                                                        \
-	X(udp_tx, "udp_tx")
+	X(udp_tx, "udp_tx")                                                                        \
+	X(udp_delivered, "udp_delivered")                                                          \
+	X(arp_learn_table_full, "arp_learn_table_full")
 
 struct stk_stats {
 #define STK_STATS_FIELD(f, name) uint64_t f;
@@ -254,6 +257,22 @@ int stk_udp_send(struct stk_ctx *ctx, uint32_t dst_ip, uint16_t src_port, uint16
  */
 bool stk_ip4_hdr_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bool offload);
 bool stk_udp4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bool offload);
+
+/**
+ * Incremental Internet checksum update (RFC 1624 eqn. 3): the checksum
+ * @p cksum after one 16-bit word of the data it covers changed from
+ * @p old_w to @p new_w. All three in the same byte order (as read from the
+ * packet). Any thread; no side effects.
+ */
+static inline uint16_t
+stk_cksum_adjust16(uint16_t cksum, uint16_t old_w, uint16_t new_w)
+{
+	uint32_t sum = (uint16_t)~cksum + (uint32_t)(uint16_t)~old_w + new_w;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 
 #ifdef __cplusplus
 }
