@@ -63,14 +63,15 @@ setup(void **state)
 {
 	static unsigned int seq;
 	struct rt *rt = calloc(1, sizeof(*rt));
-	char name[32], err[512];
+	char name[RTE_ETH_NAME_MAX_LEN], err[512];
 	struct dp_port_params pp = {
 		.name = "port0", .n_rxq = 1, .n_txq = 1, .rxd = 512, .txd = 512, .mtu = 1500,
 	};
 	int ret;
 
 	assert_non_null(rt);
-	rt->mp = fx_mempool("rt_pool", 16383);
+	snprintf(name, sizeof(name), "rt_pool%u", seq);
+	rt->mp = fx_mempool(name, 16383);
 	assert_non_null(rt->mp);
 	rt->baseline = fx_in_use(rt->mp);
 	snprintf(name, sizeof(name), "rt_rx%u", seq);
@@ -82,6 +83,8 @@ setup(void **state)
 	snprintf(name, sizeof(name), "sl_ring%u", seq++);
 	ret = rte_eth_from_rings(name, &rt->rx, 1, &rt->tx, 1, 0);
 	assert_true(ret >= 0);
+	/* The ethdev's name is the driver's, not ours: find it by id. */
+	assert_int_equal(rte_eth_dev_get_name_by_port(ret, name), 0);
 
 	ret = dp_port_find("port0", name, &rt->port, err, sizeof(err));
 	assert_int_equal(ret, 0);
