@@ -59,11 +59,11 @@ dp_port_find(const char *name, const char *dev, struct dp_port *port, char *err,
 					 name, dev, devname);
 			else
 				snprintf(err, errlen,
-					 "[%s] dev = '%s': cannot create the device (%s). Check the "
-					 "driver name (net_pcap, net_tap, net_af_packet, net_memif, "
-					 "net_ring, net_null) and its arguments; DPDK's log above "
-					 "says what it rejected",
-					 name, dev, ret < 0 ? strerror(-ret) : "no ethdev appeared");
+					 "[%s] dev = '%s': no DPDK driver created a port from it. "
+					 "Check the driver name (net_pcap, net_tap, net_af_packet, "
+					 "net_memif, net_ring, net_null) and its arguments; DPDK's "
+					 "log above says what it rejected",
+					 name, dev);
 			return -ENODEV;
 		}
 	}

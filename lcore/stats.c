@@ -143,10 +143,12 @@ lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot
 	STK_STATS(LC_PRINT)
 #undef LC_PRINT
 	fprintf(out, "\n  drops:");
-	for (i = 0; i < STK_DROP_MAX; i++)
-		if (drops[i] != 0)
+	for (i = 0, k = 0; i < STK_DROP_MAX; i++)
+		if (drops[i] != 0) {
 			fprintf(out, " %s=%" PRIu64, stk_drop_name(i), drops[i]);
-	fprintf(out, "\n");
+			k++;
+		}
+	fprintf(out, "%s\n", k == 0 ? " none" : "");
 	fflush(out);
 }
 

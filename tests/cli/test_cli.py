@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""The sluice binary as a user meets it: --help, --help-config, and one clear
+message with exit code 2 for each kind of bad input (config key, value,
+missing file, unknown service, a port that does not exist, pipeline mode
+before it exists, missing hugepages).
+
+  test_cli.py --sluice build/apps/sluice --config build/configs/default.ini
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+EAL = ["-l", "0", "--no-pci", "--in-memory", "--log-level", "*:error"]
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append(cond)
+    print(f"{'ok' if cond else 'FAIL'} {len(results)} - {name}" + ("" if cond else f": {detail}"))
+
+
+def run(sluice, eal, app, timeout=60):
+    p = subprocess.run([sluice] + eal + ["--file-prefix", f"slcli{os.getpid()}", "--"] + app,
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def expect_error(sluice, name, app, *needles, eal=EAL):
+    rc, out = run(sluice, eal, app)
+    lines = [ln for ln in out.splitlines() if ln.startswith("sluice:")]
+    ok = rc == 2 and all(n in out for n in needles) and len(lines) >= 1
+    check(f"{name}: exit 2 naming {', '.join(needles)}", ok, f"rc={rc} out={out[-600:]!r}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--config", required=True)
+    args = ap.parse_args()
+    s, cfg = args.sluice, args.config
+
+    rc, out = run(s, [], ["--help"])
+    check("--help exits 0 and lists udp-echo", rc == 0 and "udp-echo" in out, out[-300:])
+    rc, out = run(s, [], ["--help-config"])
+    keys = ["mode", "service", "duration", "stats_interval", "burst", "tx_drain_us",
+            "lcore_map", "dev", "ip", "gateway", "mac", "rxq", "txq", "rxd", "txd", "mtu",
+            "promisc", "rss", "arp_entries", "arp_timeout", "arp_retry_ms", "arp_retries",
+            "arp_pending", "arp_static", "icmp_rate", "icmp_burst", "ttl", "udp_port"]
+    missing = [k for k in keys if f"  {k} " not in out]
+    check("--help-config lists every key", rc == 0 and not missing, f"missing {missing}")
+
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "bad.ini")
+        with open(bad, "w") as f:
+            f.write("[sluice]\nservice = udp-echo\nfrobnicate = 3\n[port0]\ndev = net_null0\n"
+                    "ip = 10.0.0.1/24\n")
+        expect_error(s, "unknown key", ["--config", bad], "bad.ini", "frobnicate")
+        with open(bad, "w") as f:
+            f.write("[port0]\ndev = net_null0\nip = 10.0.0.1/24\nrxq = 99\n")
+        expect_error(s, "out-of-range value", ["--config", bad], "bad.ini", "rxq", "1..64")
+        expect_error(s, "missing file", ["--config", os.path.join(d, "nope.ini")], "nope.ini")
+    expect_error(s, "bad --set", ["--config", cfg, "--set", "port0.mtu=abc"], "--set", "mtu")
+    expect_error(s, "unknown service", ["--config", cfg, "--set", "sluice.service=nosuch"],
+                 "nosuch", "udp-echo")
+    expect_error(s, "pipeline mode not built", ["--config", cfg, "--mode", "pipeline"],
+                 "pipeline")
+    expect_error(s, "unknown vdev", ["--config", cfg, "--set", "port0.dev=net_nosuch0"],
+                 "port0", "net_nosuch0")
+    expect_error(s, "absent PCI NIC", ["--config", cfg, "--set", "port0.dev=0000:7f:1f.7"],
+                 "port0", "0000:7f:1f.7", "vfio-pci")
+    expect_error(s, "lcore_map names a disabled lcore",
+                 ["--config", cfg, "--set", "sluice.lcore_map=(0,0,7)"], "lcore 7")
+
+    # Missing hugepages: only as root, and the reservation is put back.
+    if os.geteuid() == 0:
+        path = "/proc/sys/vm/nr_hugepages"
+        with open(path) as f:
+            saved = f.read().strip()
+        try:
+            with open(path, "w") as f:
+                f.write("0")
+            with open(path) as f:
+                emptied = f.read().strip() == "0"
+            if emptied:
+                expect_error(s, "no hugepages", ["--config", cfg], "hugepages", "nr_hugepages",
+                             eal=["-l", "0", "--no-pci", "--log-level", "*:error"])
+        finally:
+            with open(path, "w") as f:
+                f.write(saved)
+
+    failed = results.count(False)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
