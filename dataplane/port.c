@@ -193,7 +193,24 @@ dp_port_setup(const struct dp_port_params *p, struct dp_port *port, struct rte_m
 	port->n_rxq = p->n_rxq;
 	port->n_txq = p->n_txq;
 
-	if (p->mac != NULL) {
+	if (strcmp(info.driver_name, "net_tap") == 0) {
+		/* A TAP port is the far end of the kernel's tap interface, and
+		 * net_tap reports (and sets) the kernel side's MAC as its own.
+		 * The stack must not answer with the host's address: it keeps
+		 * a MAC of its own (the configured one, or the kernel's with
+		 * one bit flipped) and the device is left alone, since a tap
+		 * hands over every frame the host sends anyway. */
+		ret = rte_eth_macaddr_get(pid, &port->mac);
+		if (ret != 0) {
+			snprintf(err, errlen, "[%s]: cannot read the MAC address: %s", p->name,
+				 strerror(-ret));
+			return ret;
+		}
+		if (p->mac != NULL && !rte_is_same_ether_addr(p->mac, &port->mac))
+			rte_ether_addr_copy(p->mac, &port->mac);
+		else
+			port->mac.addr_bytes[5] ^= 0x01;
+	} else if (p->mac != NULL) {
 		ret = rte_eth_dev_default_mac_addr_set(pid, (struct rte_ether_addr *)(uintptr_t)p->mac);
 		if (ret != 0 && !p->promisc) {
 			/* The device cannot take the address: listen to every
