@@ -95,6 +95,11 @@ static const struct key keys[] = {
 	{SEC_SLUICE, "tx_drain_us", T_UINT, .min = 1, .max = 100000, .def = "100",
 	 .help = "microseconds a partly filled TX buffer may wait before it is sent",
 	 CFG(tx_drain_us)},
+	{SEC_SLUICE, "mbufs", T_UINT, .min = 0, .max = 16777216, .def = "0",
+	 .help = "mbufs per NUMA socket's pool; 0 = sized from ports, queues and lcores "
+		 "(raise it for devices that hold many mbufs, e.g. net_pcap with "
+		 "infinite_rx keeps every frame of its pcap)",
+	 CFG(mbufs)},
 	{SEC_SLUICE, "lcore_map", T_LCORE_MAP, .def = "",
 	 .help = "which lcore polls which RX queue, l3fwd's --config syntax "
 		 "\"(port,queue,lcore),...\"; must cover every RX queue of every port; "

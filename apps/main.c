@@ -345,6 +345,8 @@ main(int argc, char **argv)
 			continue;
 		n = dp_mempool_size(socket_rx[k], socket_tx[k], n_loops, cfg.n_ports, cfg.burst,
 				    n_loops * cfg.arp_pending);
+		if (cfg.mbufs != 0)
+			n = cfg.mbufs;
 		pools[k] = dp_mempool_create(k, n, err, sizeof(err));
 		if (pools[k] == NULL) {
 			rte_eal_cleanup();
@@ -421,7 +423,10 @@ main(int argc, char **argv)
 			while (--i >= 0)
 				dp_port_close(&ports[i]);
 			rte_eal_cleanup();
-			die(EXIT_USAGE, "%s", err);
+			die(EXIT_USAGE,
+			    "%s (a device that holds many mbufs, e.g. net_pcap with infinite_rx "
+			    "keeping its whole pcap, needs a bigger pool: [sluice] mbufs)",
+			    err);
 		}
 		printf("sluice: port%d = port %u %s (%s), socket %d, MAC " RTE_ETHER_ADDR_PRT_FMT
 		       ", %u rxq, %u txq, rss %s, rx cksum offload %s, tx cksum offload %s\n",

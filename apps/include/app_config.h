@@ -85,6 +85,7 @@ struct app_config {
 	uint32_t stats_interval;      /**< seconds between stats lines, 0 = none; default 1 */
 	uint16_t burst;               /**< RX burst, 1..256, default 32 */
 	uint32_t tx_drain_us;         /**< TX buffer drain deadline, 1..100000, default 100 */
+	uint32_t mbufs;               /**< per-socket pool size, 0 = automatic (default) */
 	uint16_t n_map;               /**< 0 = no lcore_map given: the loop assigns */
 	struct app_map_entry map[APP_MAX_MAP];
 

@@ -44,7 +44,7 @@ def main():
     rc, out = run(s, [], ["--help"])
     check("--help exits 0 and lists udp-echo", rc == 0 and "udp-echo" in out, out[-300:])
     rc, out = run(s, [], ["--help-config"])
-    keys = ["mode", "service", "duration", "stats_interval", "burst", "tx_drain_us",
+    keys = ["mode", "service", "duration", "stats_interval", "burst", "tx_drain_us", "mbufs",
             "lcore_map", "dev", "ip", "gateway", "mac", "rxq", "txq", "rxd", "txd", "mtu",
             "promisc", "rss", "arp_entries", "arp_timeout", "arp_retry_ms", "arp_retries",
             "arp_pending", "arp_static", "icmp_rate", "icmp_burst", "ttl", "udp_port"]
