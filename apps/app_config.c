@@ -37,10 +37,11 @@ enum sec {
 	SEC_PORT,
 	SEC_STACK,
 	SEC_SERVICE,
+	SEC_PIPELINE,
 	SEC_MAX,
 };
 
-static const char *const sec_names[SEC_MAX] = {"sluice", "port", "stack", "service"};
+static const char *const sec_names[SEC_MAX] = {"sluice", "port", "stack", "service", "pipeline"};
 
 enum ktype {
 	T_UINT,
@@ -52,6 +53,7 @@ enum ktype {
 	T_MAC,
 	T_LCORE_MAP,
 	T_ARP_STATIC,
+	T_LCORE_LIST,
 };
 
 #define KF_REQUIRED 0x1u /* must be given for every instance of the section */
@@ -165,6 +167,34 @@ static const struct key keys[] = {
 	/* [service] */
 	{SEC_SERVICE, "udp_port", T_UINT, .min = 1, .max = 65535, .def = "7",
 	 .help = "UDP port the service listens on", CFG(udp_port)},
+
+	/* [pipeline] */
+	{SEC_PIPELINE, "rx_lcores", T_LCORE_LIST, .def = "",
+	 .help = "lcores that poll the RX queues and hand each flow to its worker "
+		 "(mode = pipeline); queues are spread over them unless lcore_map says "
+		 "otherwise; empty = the main lcore",
+	 CFG(pipe_rx), .flags = KF_OPTIONAL},
+	{SEC_PIPELINE, "worker_lcores", T_LCORE_LIST, .def = "",
+	 .help = "lcores that run the stack and the service, each owning the flows that hash "
+		 "to it; never also RX or TX lcores; empty = every enabled lcore that is not "
+		 "an RX or TX lcore",
+	 CFG(pipe_workers), .flags = KF_OPTIONAL},
+	{SEC_PIPELINE, "tx_lcores", T_LCORE_LIST, .def = "",
+	 .help = "lcores that drain the workers' rings into TX queues (one TX queue each per "
+		 "port); may be the RX lcores (one I/O lcore doing both); empty = the RX "
+		 "lcores",
+	 CFG(pipe_tx), .flags = KF_OPTIONAL},
+	{SEC_PIPELINE, "ring_size", T_UINT, .min = 16, .max = 65536, .def = "1024",
+	 .help = "packets each ring between two stages holds; a full ring drops (counted as "
+		 "ring_full and on the ring)",
+	 CFG(pipe_ring_size)},
+	{SEC_PIPELINE, "rx_burst", T_UINT, .min = 1, .max = 256, .def = "32",
+	 .help = "packets per rte_eth_rx_burst() on RX lcores", CFG(pipe_rx_burst)},
+	{SEC_PIPELINE, "worker_burst", T_UINT, .min = 1, .max = 256, .def = "32",
+	 .help = "packets a worker takes from one ring at a time", CFG(pipe_worker_burst)},
+	{SEC_PIPELINE, "tx_burst", T_UINT, .min = 1, .max = 256, .def = "32",
+	 .help = "packets a TX lcore takes from one ring at a time, and its TX buffer size",
+	 CFG(pipe_tx_burst)},
 };
 
 #define N_KEYS RTE_DIM(keys)
@@ -627,6 +657,80 @@ set_arp_static(struct app_config *cfg, const char *s, bool append, char *why, si
 	return 0;
 }
 
+/* "0", "0,2", "1-3,5": ascending and without duplicates once stored. */
+static int
+parse_lcore_list(const char *s, struct app_lcore_list *out, char *why, size_t wl)
+{
+	struct app_lcore_list l;
+	const char *p = skip_ws(s);
+	unsigned long a, b, v;
+	char sub[128];
+	uint16_t i, j;
+
+	memset(&l, 0, sizeof(l));
+	for (;;) {
+		if (map_num(&p, RTE_MAX_LCORE - 1, "lcore", &a, sub, sizeof(sub)) != 0)
+			goto bad;
+		b = a;
+		if (*p == '-') {
+			p++;
+			if (map_num(&p, RTE_MAX_LCORE - 1, "lcore", &b, sub, sizeof(sub)) != 0)
+				goto bad;
+			if (b < a) {
+				errf(why, wl, "range %lu-%lu runs backwards", a, b);
+				return -EINVAL;
+			}
+		}
+		for (v = a; v <= b; v++) {
+			for (i = 0; i < l.n; i++)
+				if (l.ids[i] == v) {
+					errf(why, wl, "lcore %lu appears twice", v);
+					return -EINVAL;
+				}
+			if (l.n == APP_MAX_PIPE_LCORES) {
+				errf(why, wl, "more than %d lcores", APP_MAX_PIPE_LCORES);
+				return -EINVAL;
+			}
+			l.ids[l.n++] = v;
+		}
+		if (*p == '\0')
+			break;
+		if (*p != ',') {
+			errf(why, wl,
+			     "expected ',' or the end at '%.16s'; lcore lists look like 0,2-3", p);
+			return -EINVAL;
+		}
+		p++;
+	}
+	for (i = 1; i < l.n; i++)
+		for (j = i; j > 0 && l.ids[j - 1] > l.ids[j]; j--)
+			RTE_SWAP(l.ids[j - 1], l.ids[j]);
+	*out = l;
+	return 0;
+bad:
+	errf(why, wl, "%s; lcore lists look like 0,2-3", sub);
+	return -EINVAL;
+}
+
+static void
+format_lcore_list(const struct app_lcore_list *l, char *buf, size_t len)
+{
+	uint16_t i = 0, j;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	while (i < l->n && off < len) {
+		for (j = i; j + 1 < l->n && l->ids[j + 1] == l->ids[j] + 1; j++)
+			;
+		if (j > i)
+			off += snprintf(buf + off, len - off, "%s%u-%u", i ? "," : "", l->ids[i],
+					l->ids[j]);
+		else
+			off += snprintf(buf + off, len - off, "%s%u", i ? "," : "", l->ids[i]);
+		i = j + 1;
+	}
+}
+
 /*
  * Parse @p val for key @p k into cfg (port @p port for [portN] keys). List
  * keys add to what is there when @p append, replace it otherwise. On error
@@ -704,6 +808,8 @@ key_set(struct app_config *cfg, const struct key *k, int port, const char *val, 
 		return set_map(cfg, val, append, why, wl);
 	case T_ARP_STATIC:
 		return set_arp_static(cfg, val, append, why, wl);
+	case T_LCORE_LIST:
+		return parse_lcore_list(val, p, why, wl);
 	}
 	return -EINVAL;
 }
@@ -757,6 +863,9 @@ key_format(const struct app_config *cfg, const struct key *k, int port, char *bu
 	case T_LCORE_MAP:
 	case T_ARP_STATIC:
 		break; /* dumped entry by entry */
+	case T_LCORE_LIST:
+		format_lcore_list(p, buf, len);
+		break;
 	}
 }
 
@@ -792,7 +901,7 @@ section_parse(const char *name, enum sec *sec, int *port, char *why, size_t wl)
 	}
 	errf(why, wl,
 	     "unknown section; valid sections are [sluice], [port0]..[port%d], [stack], "
-	     "[service]",
+	     "[service], [pipeline]",
 	     APP_MAX_PORTS - 1);
 	return -EINVAL;
 }
@@ -1099,7 +1208,7 @@ scan_file(const char *file, struct scan *sc, char *err, size_t errlen)
 			if (sc->n_sec == 0) {
 				errf(err, errlen,
 				     "%s:%d: '%s = %s': key before any [section]; put it under "
-				     "[sluice], [portN], [stack] or [service]",
+				     "[sluice], [portN], [stack], [service] or [pipeline]",
 				     file, lineno, key, val);
 				ret = -EINVAL;
 				break;
@@ -1325,6 +1434,28 @@ validate(struct app_config *cfg, struct load_ctx *ctx)
 				}
 			}
 
+	for (i = 0; i < cfg->pipe_workers.n; i++) {
+		const struct key *k_w = key_find(SEC_PIPELINE, "worker_lcores");
+		uint16_t w = cfg->pipe_workers.ids[i];
+		const struct app_lcore_list *other = NULL;
+
+		for (q = 0; q < cfg->pipe_rx.n; q++)
+			if (cfg->pipe_rx.ids[q] == w)
+				other = &cfg->pipe_rx;
+		for (q = 0; q < cfg->pipe_tx.n; q++)
+			if (cfg->pipe_tx.ids[q] == w)
+				other = &cfg->pipe_tx;
+		if (other != NULL) {
+			origin_str(ctx, ctx->origin[APP_MAX_PORTS][k_w - keys], where,
+				   sizeof(where));
+			errf(ctx->err, ctx->errlen,
+			     "%s: [pipeline] worker_lcores: lcore %u is also in %s; a worker runs "
+			     "only the stack and the service, give it its own lcore",
+			     where, w, other == &cfg->pipe_rx ? "rx_lcores" : "tx_lcores");
+			return -EINVAL;
+		}
+	}
+
 	origin_str(ctx, ctx->origin[APP_MAX_PORTS][k_arp - keys], where, sizeof(where));
 	for (i = 0; i < cfg->n_arp_static; i++) {
 		uint32_t ip = cfg->arp_static[i].ip;
@@ -1419,6 +1550,10 @@ type_desc(const struct key *k, char *buf, size_t len)
 		break;
 	case T_ARP_STATIC:
 		snprintf(buf, len, "list \"ip mac, ip mac\", up to %d entries", APP_MAX_ARP_STATIC);
+		break;
+	case T_LCORE_LIST:
+		snprintf(buf, len, "lcore list like 0,2-3, up to %d lcores, lcore 0..%d",
+			 APP_MAX_PIPE_LCORES, RTE_MAX_LCORE - 1);
 		break;
 	}
 }
@@ -1552,4 +1687,5 @@ app_config_dump(const struct app_config *cfg, FILE *out)
 			dump_section(cfg, out, SEC_PORT, p);
 	dump_section(cfg, out, SEC_STACK, 0);
 	dump_section(cfg, out, SEC_SERVICE, 0);
+	dump_section(cfg, out, SEC_PIPELINE, 0);
 }

@@ -231,7 +231,8 @@ main(int argc, char **argv)
 	int n_sets = 0, eal_argc = argc, ret, i;
 	unsigned int socket_rx[RTE_MAX_NUMA_NODES] = {0}, socket_tx[RTE_MAX_NUMA_NODES] = {0};
 	uint16_t rxq[APP_MAX_PORTS];
-	unsigned int n_loops, lcore_ids[RTE_MAX_LCORE], k, leaked = 0;
+	unsigned int n_loops, lcore_ids[RTE_MAX_LCORE], k, leaked = 0, n_senders, ring_mbufs = 0;
+	bool pipeline;
 	bool dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
 	pthread_t tid;
 
@@ -268,11 +269,7 @@ main(int argc, char **argv)
 		app_config_dump(&cfg, stdout);
 		return 0;
 	}
-	if (cfg.mode == APP_MODE_PIPELINE)
-		die(EXIT_USAGE,
-		    "%s: [sluice] mode = pipeline: pipeline mode is not available in this build "
-		    "yet; use mode = rtc",
-		    cfg.source);
+	pipeline = cfg.mode == APP_MODE_PIPELINE;
 	svc = sl_service_find(cfg.service);
 	if (svc == NULL) {
 		fprintf(stderr, "sluice: %s: [sluice] service = %s: no such service; known:\n",
@@ -302,8 +299,31 @@ main(int argc, char **argv)
 		rxq[i] = cfg.ports[i].rxq;
 	}
 
+	/* Pipeline roles: the config's lists, defaults for what it leaves
+	 * empty, checked against the lcores EAL runs. */
+	if (pipeline) {
+		struct lc_pipe_conf *pc = &lconf.pipe;
+
+		lconf.mode = LC_MODE_PIPELINE;
+		pc->n_rx = cfg.pipe_rx.n;
+		memcpy(pc->rx, cfg.pipe_rx.ids, sizeof(pc->rx));
+		pc->n_workers = cfg.pipe_workers.n;
+		memcpy(pc->workers, cfg.pipe_workers.ids, sizeof(pc->workers));
+		pc->n_tx = cfg.pipe_tx.n;
+		memcpy(pc->tx, cfg.pipe_tx.ids, sizeof(pc->tx));
+		pc->ring_size = cfg.pipe_ring_size;
+		pc->rx_burst = cfg.pipe_rx_burst;
+		pc->worker_burst = cfg.pipe_worker_burst;
+		pc->tx_burst = cfg.pipe_tx_burst;
+		ret = lc_pipe_roles(pc, err, sizeof(err));
+		if (ret != 0) {
+			rte_eal_cleanup();
+			die(EXIT_USAGE, "%s: mode = pipeline: %s", cfg.source, err);
+		}
+	}
+
 	/* lcore mapping: the config's, or every queue round-robin over the
-	 * worker lcores. */
+	 * worker lcores (the RX lcores in pipeline mode). */
 	if (cfg.n_map != 0) {
 		lconf.n_map = cfg.n_map;
 		for (i = 0; i < cfg.n_map; i++) {
@@ -311,26 +331,40 @@ main(int argc, char **argv)
 			lconf.map[i].queue = cfg.map[i].queue;
 			lconf.map[i].lcore = cfg.map[i].lcore;
 		}
+	} else if (pipeline) {
+		lconf.n_map =
+			lc_pipe_map_default(rxq, cfg.n_ports, &lconf.pipe, lconf.map, LC_MAX_RXQ);
 	} else {
 		lconf.n_map = lc_map_default(rxq, cfg.n_ports, lconf.map, LC_MAX_RXQ);
 	}
 	ret = lc_map_check(lconf.map, lconf.n_map, rxq, cfg.n_ports, err, sizeof(err));
+	if (ret == 0 && pipeline)
+		ret = lc_pipe_map_check(lconf.map, lconf.n_map, &lconf.pipe, err, sizeof(err));
 	if (ret != 0) {
 		rte_eal_cleanup();
 		die(EXIT_USAGE, "%s: %s", cfg.source, err);
 	}
-	n_loops = lc_map_lcores(lconf.map, lconf.n_map, lcore_ids);
+	if (pipeline) {
+		const struct lc_pipe_conf *pc = &lconf.pipe;
+
+		n_loops = lc_pipe_lcores(pc, lcore_ids);
+		n_senders = pc->n_tx;
+		ring_mbufs = (pc->n_rx * pc->n_workers + pc->n_workers * pc->n_tx) * pc->ring_size;
+	} else {
+		n_loops = lc_map_lcores(lconf.map, lconf.n_map, lcore_ids);
+		n_senders = n_loops;
+	}
 
 	/* One mempool per NUMA socket that has ports or loops on it. */
 	for (i = 0; i < cfg.n_ports; i++) {
-		uint16_t txq = cfg.ports[i].txq ? cfg.ports[i].txq : n_loops;
+		uint16_t txq = cfg.ports[i].txq ? cfg.ports[i].txq : n_senders;
 
-		if (txq < n_loops) {
+		if (txq < n_senders) {
 			rte_eal_cleanup();
 			die(EXIT_USAGE,
-			    "%s: [port%d] txq = %u: %u lcores run loops and each needs its own TX "
+			    "%s: [port%d] txq = %u: %u lcores transmit and each needs its own TX "
 			    "queue; set txq = 0 (automatic) or >= %u",
-			    cfg.source, i, txq, n_loops, n_loops);
+			    cfg.source, i, txq, n_senders, n_senders);
 		}
 		socket_rx[ports[i].socket_id] += cfg.ports[i].rxq * cfg.ports[i].rxd;
 		socket_tx[ports[i].socket_id] += txq * cfg.ports[i].txd;
@@ -344,7 +378,7 @@ main(int argc, char **argv)
 		if (!any_socket[k])
 			continue;
 		n = dp_mempool_size(socket_rx[k], socket_tx[k], n_loops, cfg.n_ports, cfg.burst,
-				    n_loops * cfg.arp_pending);
+				    n_loops * cfg.arp_pending + ring_mbufs);
 		if (cfg.mbufs != 0)
 			n = cfg.mbufs;
 		pools[k] = dp_mempool_create(k, n, err, sizeof(err));
@@ -362,7 +396,7 @@ main(int argc, char **argv)
 			.name = name,
 			.dev = pc->dev,
 			.n_rxq = pc->rxq,
-			.n_txq = pc->txq ? pc->txq : n_loops,
+			.n_txq = pc->txq ? pc->txq : n_senders,
 			.rxd = pc->rxd,
 			.txd = pc->txd,
 			.mtu = pc->mtu,
@@ -438,8 +472,20 @@ main(int argc, char **argv)
 	for (i = 0; i < lconf.n_map; i++)
 		printf("sluice: lcore %u polls port%u queue %u\n", lconf.map[i].lcore,
 		       lconf.map[i].port, lconf.map[i].queue);
-	printf("sluice: service %s on UDP port %u, mode rtc, %u loop lcore(s), duration %s\n",
-	       svc->name, cfg.udp_port, n_loops, cfg.duration ? "bounded" : "until a signal");
+	if (pipeline) {
+		const struct lc_pipe_conf *pc = &lconf.pipe;
+
+		for (k = 0; k < n_loops; k++)
+			printf("sluice: lcore %u: %s\n", lcore_ids[k],
+			       lc_roles_name(lc_pipe_roles_of(pc, lcore_ids[k])));
+		printf("sluice: pipeline: %u RX, %u worker, %u TX lcore(s); rings of %u packets; "
+		       "bursts rx %u, worker %u, tx %u\n",
+		       pc->n_rx, pc->n_workers, pc->n_tx, pc->ring_size, pc->rx_burst,
+		       pc->worker_burst, pc->tx_burst);
+	}
+	printf("sluice: service %s on UDP port %u, mode %s, %u loop lcore(s), duration %s\n",
+	       svc->name, cfg.udp_port, pipeline ? "pipeline" : "rtc", n_loops,
+	       cfg.duration ? "bounded" : "until a signal");
 	if (cfg.duration)
 		printf("sluice: stopping after %u s\n", cfg.duration);
 	fflush(stdout);

@@ -12,6 +12,7 @@
 
 #include "dp.h"
 #include "lc.h"
+#include "lc_priv.h"
 
 unsigned int lc_n_loops;
 unsigned int lc_loop_ids[RTE_MAX_LCORE];
@@ -167,6 +168,7 @@ lc_rtc_main(void *arg)
 	prev = last_drain = last_timer = rte_rdtsc();
 	while (likely(!lc_quit)) {
 		stk_set_time(ctx->stk, prev);
+		lc_msg_poll(ctx);
 		total = 0;
 		for (i = 0; i < ctx->n_rxq; i++) {
 			const struct lc_rxq *q = &ctx->rxq[i];
@@ -221,6 +223,8 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 	lc_init_cb = conf->lcore_init;
 	lc_fini_cb = conf->lcore_fini;
 	lc_cb_arg = conf->arg;
+	if (conf->mode == LC_MODE_PIPELINE)
+		return lc_pipe_setup(conf, err, errlen);
 	lc_n_loops = lc_map_lcores(conf->map, conf->n_map, lc_loop_ids);
 
 	for (k = 0; k < lc_n_loops; k++) {
@@ -279,6 +283,15 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 		sc.tx_arg = ctx;
 		sc.n_ifs = conf->n_ports;
 		memcpy(sc.ifs, conf->ifs, sizeof(sc.ifs));
+		/* ARP frames reach one queue: tell the other loops (msg.c). */
+		if (lc_n_loops > 1) {
+			int ret = lc_msg_ring_create(ctx, socket, err, errlen);
+
+			if (ret != 0)
+				return ret;
+			sc.arp_notify = lc_arp_notify;
+			sc.arp_notify_arg = ctx;
+		}
 		ctx->stk = stk_create(&sc);
 		if (ctx->stk == NULL) {
 			snprintf(err, errlen, "lcore %u: cannot create its stack: %s", lcore,
@@ -298,7 +311,8 @@ lc_launch(void)
 	for (k = 0; k < lc_n_loops; k++) {
 		if (lc_loop_ids[k] == main_lcore)
 			continue;
-		ret = rte_eal_remote_launch(lc_rtc_main, NULL, lc_loop_ids[k]);
+		ret = rte_eal_remote_launch(lc_pipe_active() ? lc_pipe_main : lc_rtc_main, NULL,
+					    lc_loop_ids[k]);
 		if (ret != 0) {
 			lc_stop();
 			return ret;
@@ -320,8 +334,12 @@ lc_run(void)
 
 	/* The main lcore runs a loop of its own when the mapping gives it
 	 * queues; otherwise it just waits (the stats thread keeps time). */
-	if (ret == 0 && lc_ctxs[rte_get_main_lcore()] != NULL)
-		lc_rtc_main(NULL);
+	if (ret == 0 && lc_ctxs[rte_get_main_lcore()] != NULL) {
+		if (lc_pipe_active())
+			lc_pipe_main(NULL);
+		else
+			lc_rtc_main(NULL);
+	}
 	lc_wait();
 	return ret;
 }
@@ -332,6 +350,7 @@ lc_teardown(void)
 	unsigned int k, p;
 
 	lc_read_lock_acquire();
+	lc_pipe_teardown();
 	for (k = 0; k < lc_n_loops; k++) {
 		struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
 
@@ -347,6 +366,7 @@ lc_teardown(void)
 			rte_free(ctx->txb[p]);
 		}
 		stk_free(ctx->stk);
+		lc_msg_ring_free(ctx);
 		rte_free(ctx);
 		lc_ctxs[lc_loop_ids[k]] = NULL;
 	}

@@ -9,6 +9,7 @@
 #include <rte_telemetry.h>
 
 #include "lc.h"
+#include "lc_priv.h"
 
 /* Held by readers of other lcores' contexts (telemetry thread, stats
  * thread) and by lc_teardown's caller, never by the loops. */
@@ -26,7 +27,11 @@ lc_stats_total(struct stk_stats *st, uint64_t *drops)
 	for (k = 0; k < lc_n_loops; k++) {
 		const struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
 
-		if (ctx == NULL || ctx->stk == NULL)
+		if (ctx == NULL)
+			continue;
+		for (i = 0; i < STK_DROP_MAX; i++)
+			drops[i] += ctx->drops[i];
+		if (ctx->stk == NULL)
 			continue;
 		stk_stats_read(ctx->stk, &one, d);
 #define LC_SUM(f, name) st->f += one.f;
@@ -53,6 +58,7 @@ lc_snapshot_take(struct lc_snapshot *s)
 			s->lc[lc_loop_ids[k]] = ctx->stats;
 	}
 	lc_stats_total(&st, drops);
+	s->n_rings = lc_pipe_ring_stats(s->rings, LC_PIPE_MAX_RINGS);
 	s->drops = 0;
 	for (i = 0; i < STK_DROP_MAX; i++)
 		s->drops += drops[i];
@@ -82,9 +88,11 @@ lc_stats_print_interval(const struct lc_snapshot *start, const struct lc_snapsho
 {
 	double hz = rte_get_tsc_hz();
 	double elapsed_s = (now->tsc - prev->tsc) / hz;
-	unsigned int k;
+	unsigned int k, n_rtc = lc_pipe_active() ? 0 : lc_n_loops;
 
-	for (k = 0; k < lc_n_loops; k++) {
+	if (lc_pipe_active())
+		lc_pipe_print_interval(start, prev, now, out);
+	for (k = 0; k < n_rtc; k++) {
 		unsigned int id = lc_loop_ids[k];
 		const struct lc_stats *a = &prev->lc[id], *b = &now->lc[id];
 		uint64_t rx = b->rx_pkts - a->rx_pkts, tx = b->tx_pkts - a->tx_pkts;
@@ -97,7 +105,7 @@ lc_stats_print_interval(const struct lc_snapshot *start, const struct lc_snapsho
 			(now->tsc - start->tsc) / hz, id,
 			rx / elapsed_s / 1e6, tx / elapsed_s / 1e6, rx ? (double)busy / rx : 0.0,
 			all ? 100.0 * busy / all : 0.0);
-		if (k + 1 < lc_n_loops)
+		if (k + 1 < n_rtc)
 			fprintf(out, "\n");
 	}
 	fprintf(out, "  | drops +%" PRIu64 "  mbufs in use %u\n", now->drops - prev->drops,
@@ -111,10 +119,12 @@ lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot
 	double secs = (end->tsc - start->tsc) / (double)rte_get_tsc_hz();
 	uint64_t drops[STK_DROP_MAX], rx_all = 0, busy_all = 0;
 	struct stk_stats st;
-	unsigned int k, i;
+	unsigned int k, i, n_rtc = lc_pipe_active() ? 0 : lc_n_loops;
 
 	fprintf(out, "sluice: summary over %.2f s\n", secs);
-	for (k = 0; k < lc_n_loops; k++) {
+	if (lc_pipe_active())
+		lc_pipe_print_summary(start, end, out);
+	for (k = 0; k < n_rtc; k++) {
 		unsigned int id = lc_loop_ids[k];
 		const struct lc_stats *a = &start->lc[id], *b = &end->lc[id];
 		uint64_t rx = b->rx_pkts - a->rx_pkts, tx = b->tx_pkts - a->tx_pkts;
@@ -130,8 +140,10 @@ lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot
 			secs > 0 ? tx / secs / 1e6 : 0.0, rx ? (double)busy / rx : 0.0,
 			all ? 100.0 * busy / all : 0.0, b->tx_dropped - a->tx_dropped);
 	}
-	fprintf(out, "  all lcores: %.3f Mpps, %.1f busy cycles/pkt\n",
-		secs > 0 ? rx_all / secs / 1e6 : 0.0, rx_all ? (double)busy_all / rx_all : 0.0);
+	if (n_rtc != 0)
+		fprintf(out, "  all lcores: %.3f Mpps, %.1f busy cycles/pkt\n",
+			secs > 0 ? rx_all / secs / 1e6 : 0.0,
+			rx_all ? (double)busy_all / rx_all : 0.0);
 
 	rte_spinlock_lock(&lc_read_lock);
 	lc_stats_total(&st, drops);
@@ -218,18 +230,23 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 					  ctx->stats.rx_pkts ? ctx->stats.busy_cycles * 100 /
 								       ctx->stats.rx_pkts
 							     : 0);
-		stk_stats_read(ctx->stk, &one, d1);
+		memset(d1, 0, sizeof(d1));
+		if (ctx->stk != NULL)
+			stk_stats_read(ctx->stk, &one, d1);
 		{
 			uint64_t sum = 0;
 
 			for (i = 0; i < STK_DROP_MAX; i++)
-				sum += d1[i];
+				sum += d1[i] + ctx->drops[i];
 			rte_tel_data_add_dict_u64(c, "drops", sum);
 		}
+		rte_tel_data_add_dict_u64(c, "arp_msgs_dropped", ctx->stats.arp_msgs_dropped);
+		lc_pipe_tel_lcore(ctx, c);
 		snprintf(name, sizeof(name), "lcore_%u", lc_loop_ids[k]);
 		rte_tel_data_add_dict_container(d, name, c, 0);
 	}
 	lc_stats_total(&st, drops);
+	lc_pipe_tel_rings(d);
 	rte_spinlock_unlock(&lc_read_lock);
 
 	c = rte_tel_data_alloc();

@@ -229,10 +229,21 @@ stk_arp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m)
 
 	if (op == RTE_BE16(RTE_ARP_OP_REPLY)) {
 		/* Only a reply to a request of ours may create a mapping: a
-		 * gratuitous or spoofed reply must not redirect traffic. */
+		 * gratuitous or spoofed reply must not redirect traffic. With
+		 * other contexts listening, "ours" may be theirs: they judge
+		 * it by the same rule in stk_arp_remote(). */
+		if (ctx->arp_notify != NULL) {
+			ctx->arp_notify(ctx->arp_notify_arg, ifx->port_id, sip, &sha, true);
+			ctx->stats.arp_shared++;
+		}
 		e = stk_arp_find(ctx, sip);
-		if (e == NULL || e->state != STK_ARP_INCOMPLETE || e->ifx != ifx->idx)
+		if (e == NULL || e->state != STK_ARP_INCOMPLETE || e->ifx != ifx->idx) {
+			if (ctx->arp_notify != NULL) {
+				stk_consume(ctx, m);
+				return true;
+			}
 			return stk_drop(ctx, m, STK_DROP_ARP_UNSOLICITED);
+		}
 		stk_arp_resolved(ctx, e, &sha);
 		stk_consume(ctx, m);
 		return true;
@@ -242,6 +253,10 @@ stk_arp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m)
 	 * else would let one host fill the table with forged addresses. */
 	if (unlikely(!stk_ip4_in_subnet(ifx, sip)))
 		return stk_drop(ctx, m, STK_DROP_ARP_BAD_SENDER);
+	if (ctx->arp_notify != NULL) {
+		ctx->arp_notify(ctx->arp_notify_arg, ifx->port_id, sip, &sha, false);
+		ctx->stats.arp_shared++;
+	}
 	stk_arp_learn(ctx, ifx, sip, &sha);
 
 	/* RFC 826: swap sender and target, fill in our address, op = reply. */
@@ -257,6 +272,45 @@ stk_arp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m)
 	ctx->stats.arp_replies_sent++;
 	stk_tx(ctx, ifx->idx, m);
 	return true;
+}
+
+int
+stk_arp_remote(struct stk_ctx *ctx, uint16_t port_id, uint32_t ip,
+	       const struct rte_ether_addr *mac, bool is_reply)
+{
+	const struct stk_if *ifx = NULL;
+	struct stk_arp_entry *e;
+	uint16_t i;
+	int learned = 0;
+
+	for (i = 0; i < ctx->n_ifs; i++)
+		if (ctx->ifs[i].port_id == port_id) {
+			ifx = &ctx->ifs[i];
+			break;
+		}
+	/* The reporting context checked the frame; these checks keep a
+	 * buggy or hostile caller from planting what local input refuses. */
+	if (ifx == NULL || mac == NULL || !rte_is_valid_assigned_ether_addr(mac) ||
+	    rte_is_same_ether_addr(mac, &ifx->mac) || stk_ip4_martian(ifx, ip))
+		return 0;
+	if (is_reply) {
+		e = stk_arp_find(ctx, ip);
+		if (e != NULL && e->state == STK_ARP_INCOMPLETE && e->ifx == ifx->idx) {
+			stk_arp_resolved(ctx, e, mac);
+			learned = 1;
+		}
+	} else if (stk_ip4_in_subnet(ifx, ip)) {
+		uint64_t before = ctx->stats.arp_learned;
+
+		stk_arp_learn(ctx, ifx, ip, mac);
+		learned = ctx->stats.arp_learned != before;
+	}
+	if (learned) {
+		ctx->stats.arp_remote_learned++;
+		if (!ctx->in_burst)
+			stk_flush(ctx);
+	}
+	return learned;
 }
 
 int

@@ -150,6 +150,8 @@ stk_create(const struct stk_conf *conf)
 	ctx->tx_arg = conf->tx_arg;
 	ctx->mp = conf->mp;
 	ctx->hz = conf->hz;
+	ctx->arp_notify = conf->arp_notify;
+	ctx->arp_notify_arg = conf->arp_notify_arg;
 	ctx->n_ifs = conf->n_ifs;
 	for (i = 0; i < conf->n_ifs; i++) {
 		ret = stk_if_init(&ctx->ifs[i], &conf->ifs[i], i);

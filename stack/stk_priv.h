@@ -124,6 +124,8 @@ struct stk_ctx {
 	uint32_t pend_n;
 	uint32_t pend_max;
 	uint64_t hz;
+	stk_arp_notify_fn arp_notify;
+	void *arp_notify_arg;
 
 	struct stk_udp_bind binds[STK_UDP_MAX_BINDS];
 	struct stk_txq txq[STK_MAX_PORTS];

@@ -542,3 +542,37 @@ fx_payload(struct rte_mempool *mp, uint16_t len, uint8_t fill)
 	memset(p, fill, len);
 	return m;
 }
+
+void
+fx_eal_init_lcores(const char *name, const char *lcores, const char *const *extra)
+{
+	static bool done;
+	static char prefix[64], lcore_arg[128];
+	char *argv[FX_MAX_ARGS];
+	int argc = 0, ret;
+
+	if (done)
+		return;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=sl_%s_%d", name, (int)getpid());
+	snprintf(lcore_arg, sizeof(lcore_arg), "--lcores=%s", lcores);
+	argv[argc++] = (char *)(uintptr_t)name;
+	argv[argc++] = lcore_arg;
+	argv[argc++] = (char *)(uintptr_t) "--no-huge";
+	argv[argc++] = (char *)(uintptr_t) "-m";
+	argv[argc++] = (char *)(uintptr_t) "256";
+	argv[argc++] = (char *)(uintptr_t) "--no-pci";
+	argv[argc++] = (char *)(uintptr_t) "--no-shconf";
+	argv[argc++] = (char *)(uintptr_t) "--no-telemetry";
+	argv[argc++] = prefix;
+	argv[argc++] = (char *)(uintptr_t) "--log-level=*:error";
+	while (extra != NULL && *extra != NULL && argc < FX_MAX_ARGS - 1)
+		argv[argc++] = (char *)(uintptr_t)*extra++;
+	argv[argc] = NULL;
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "%s: EAL init with --lcores=%s failed: %s\n", name, lcores,
+			rte_strerror(rte_errno));
+		abort();
+	}
+	done = true;
+}

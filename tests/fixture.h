@@ -22,6 +22,11 @@
  * (NULL-terminated, may be NULL) e.g. "--vdev=net_ring0". Aborts the test
  * binary with a message if EAL cannot start. */
 void fx_eal_init(const char *name, const char *const *extra);
+/* Like fx_eal_init(), but EAL runs the lcores @lcores (EAL's --lcores
+ * syntax) instead of -l 0: "(0-2)@(0-1)" gives three lcores, threads
+ * floating over CPUs 0-1, so a 2-CPU machine can run a pipeline with an
+ * I/O lcore and two workers. Lcore 0 is the main lcore. */
+void fx_eal_init_lcores(const char *name, const char *lcores, const char *const *extra);
 /* Note: DPDK 22.11 refuses --in-memory together with --no-huge (legacy
  * memory), so fx_eal_init() passes --no-shconf instead: no runtime files,
  * the same isolation. It also passes -m 256 and --no-telemetry. */

@@ -652,6 +652,222 @@ test_arp_zero_pending(void **state)
 	check_udp_to(fx->cap.pkts[1], &fx_mac_peer, FX_IP_PEER, 2);
 }
 
+/* ---- ARP shared between contexts: stk_arp_remote() and arp_notify ---- */
+
+struct notify_log {
+	unsigned int n;
+	uint16_t port_id[8];
+	uint32_t ip[8];
+	struct rte_ether_addr mac[8];
+	bool is_reply[8];
+	struct stk_ctx *peer; /* if set, every notification is delivered to it */
+};
+
+static void
+notify_cb(void *arg, uint16_t port_id, uint32_t ip, const struct rte_ether_addr *mac,
+	  bool is_reply)
+{
+	struct notify_log *log = arg;
+
+	if (log->n < RTE_DIM(log->ip)) {
+		log->port_id[log->n] = port_id;
+		log->ip[log->n] = ip;
+		log->mac[log->n] = *mac;
+		log->is_reply[log->n] = is_reply;
+		log->n++;
+	}
+	if (log->peer != NULL)
+		stk_arp_remote(log->peer, port_id, ip, mac, is_reply);
+}
+
+/* A reply another context received resolves the entry this one left
+ * INCOMPLETE and sends what waited behind it. */
+static void
+test_arp_remote_reply_resolves_pending(void **state)
+{
+	struct fx *fx = *state;
+	struct rte_ether_addr mac;
+
+	assert_int_equal(send_to(fx, FX_IP_PEER, 0xc1), 0);
+	assert_int_equal(send_to(fx, FX_IP_PEER, 0xc2), 0);
+	assert_int_equal(fx->cap.n, 1);
+	check_request(fx->cap.pkts[0], FX_IP_PEER);
+	assert_int_equal(stk_mbufs_held(fx->stk), 2);
+
+	assert_int_equal(stk_arp_remote(fx->stk, FX_PORT, fx_ip(FX_IP_PEER), &fx_mac_peer, true),
+			 1);
+	assert_int_equal(fx->cap.n, 3);
+	check_udp_to(fx->cap.pkts[1], &fx_mac_peer, FX_IP_PEER, 0xc1);
+	check_udp_to(fx->cap.pkts[2], &fx_mac_peer, FX_IP_PEER, 0xc2);
+	assert_int_equal(stk_mbufs_held(fx->stk), 0);
+	assert_int_equal(stk_arp_lookup(fx->stk, fx_ip(FX_IP_PEER), &mac), 0);
+	assert_true(rte_is_same_ether_addr(&mac, &fx_mac_peer));
+	assert_int_equal(fx_stats(fx).arp_remote_learned, 1);
+	assert_int_equal(fx_drops_total(fx), 0);
+	/* the entry is resolved now: a second remote reply is not news */
+	assert_int_equal(stk_arp_remote(fx->stk, FX_PORT, fx_ip(FX_IP_PEER), &evil_mac, true), 0);
+	assert_int_equal(stk_arp_lookup(fx->stk, fx_ip(FX_IP_PEER), &mac), 0);
+	assert_true(rte_is_same_ether_addr(&mac, &fx_mac_peer));
+}
+
+/* A reply nobody here asked for teaches nothing, whoever received it. */
+static void
+test_arp_remote_unsolicited_reply_ignored(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(stk_arp_remote(fx->stk, FX_PORT, fx_ip(FX_IP_PEER), &fx_mac_peer, true),
+			 0);
+	assert_int_equal(stk_arp_count(fx->stk), 0);
+	assert_int_equal(stk_arp_lookup(fx->stk, fx_ip(FX_IP_PEER), NULL), -ENOENT);
+	assert_int_equal(fx->cap.n, 0);
+	assert_int_equal(fx_drops_total(fx), 0);
+	assert_int_equal(fx_stats(fx).arp_remote_learned, 0);
+}
+
+/* A request addressed to us, received elsewhere, teaches the sender here
+ * too; a reply cannot then redirect it. */
+static void
+test_arp_remote_request_learns(void **state)
+{
+	struct fx *fx = *state;
+	struct rte_ether_addr mac;
+
+	assert_int_equal(
+		stk_arp_remote(fx->stk, FX_PORT, fx_ip(FX_IP_PEER), &fx_mac_peer, false), 1);
+	assert_int_equal(stk_arp_lookup(fx->stk, fx_ip(FX_IP_PEER), &mac), 0);
+	assert_true(rte_is_same_ether_addr(&mac, &fx_mac_peer));
+	assert_int_equal(fx->cap.n, 0); /* the receiving context answered, not us */
+	assert_int_equal(stk_arp_remote(fx->stk, FX_PORT, fx_ip(FX_IP_PEER), &evil_mac, true), 0);
+	assert_int_equal(stk_arp_lookup(fx->stk, fx_ip(FX_IP_PEER), &mac), 0);
+	assert_true(rte_is_same_ether_addr(&mac, &fx_mac_peer));
+	/* and the datagram goes at once */
+	assert_int_equal(send_to(fx, FX_IP_PEER, 0xd1), 0);
+	assert_int_equal(fx->cap.n, 1);
+	check_udp_to(fx->cap.pkts[0], &fx_mac_peer, FX_IP_PEER, 0xd1);
+}
+
+/* The same sender checks as local input, whatever the caller passes. */
+static void
+test_arp_remote_rejects_bad_senders(void **state)
+{
+	struct fx *fx = *state;
+	const struct rte_ether_addr mcast = {{0x01, 0x00, 0x5e, 0x01, 0x02, 0x03}};
+	const struct {
+		uint16_t port;
+		const char *ip;
+		const struct rte_ether_addr *mac;
+	} bad[] = {
+		{FX_PORT, FX_IP_PEER, &fx_mac_bcast}, {FX_PORT, FX_IP_PEER, &mcast},
+		{FX_PORT, FX_IP_PEER, &zero_mac},     {FX_PORT, FX_IP_PEER, &fx_mac_us},
+		{FX_PORT, "0.0.0.0", &fx_mac_peer},   {FX_PORT, FX_IP_US, &fx_mac_peer},
+		{FX_PORT, FX_IP_BCAST, &fx_mac_peer}, {FX_PORT, "224.0.0.5", &fx_mac_peer},
+		{FX_PORT, "192.0.2.1", &fx_mac_peer}, /* off-subnet request */
+		{7, FX_IP_PEER, &fx_mac_peer},	      /* no such interface */
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(bad); i++)
+		assert_int_equal(
+			stk_arp_remote(fx->stk, bad[i].port, fx_ip(bad[i].ip), bad[i].mac, false),
+			0);
+	assert_int_equal(stk_arp_remote(fx->stk, FX_PORT, fx_ip(FX_IP_PEER), NULL, false), 0);
+	assert_int_equal(stk_arp_count(fx->stk), 0);
+	assert_int_equal(fx_drops_total(fx), 0);
+}
+
+/* A remote reply for an entry asked on another interface is not ours. */
+static void
+test_arp_remote_reply_wrong_interface(void **state)
+{
+	struct fx *fx = *state;
+	struct stk_if_conf *ifc = &fx->conf.ifs[1];
+
+	fx->conf.n_ifs = 2;
+	ifc->port_id = 3;
+	ifc->mac = (struct rte_ether_addr){{0x02, 0x00, 0x00, 0x00, 0x01, 0x01}};
+	ifc->ip = fx_ip("10.0.0.1");
+	ifc->prefix_len = 24;
+	assert_int_equal(fx_start(fx), 0);
+	assert_int_equal(send_to(fx, FX_IP_PEER, 1), 0);
+	assert_int_equal(stk_arp_remote(fx->stk, 3, fx_ip(FX_IP_PEER), &fx_mac_peer, true), 0);
+	assert_int_equal(stk_mbufs_held(fx->stk), 1);
+	assert_int_equal(stk_arp_remote(fx->stk, FX_PORT, fx_ip(FX_IP_PEER), &fx_mac_peer, true),
+			 1);
+	assert_int_equal(stk_mbufs_held(fx->stk), 0);
+}
+
+/* The hook hears every valid ARP frame and nothing else; with a hook, a
+ * reply this context did not ask for is handed on, not dropped. */
+static void
+test_arp_notify_hook(void **state)
+{
+	struct fx *fx = *state;
+	struct notify_log log = {0};
+	struct rte_mbuf *m;
+
+	fx->conf.arp_notify = notify_cb;
+	fx->conf.arp_notify_arg = &log;
+	assert_int_equal(fx_start(fx), 0);
+
+	assert_int_equal(fx_input(fx, request(&fx_mac_peer, FX_IP_PEER, FX_IP_US)), 1);
+	assert_int_equal(log.n, 1);
+	assert_false(log.is_reply[0]);
+	assert_int_equal(log.port_id[0], FX_PORT);
+	assert_int_equal(log.ip[0], fx_ip(FX_IP_PEER));
+	assert_true(rte_is_same_ether_addr(&log.mac[0], &fx_mac_peer));
+	assert_int_equal(fx->cap.n, 1); /* answered here as before */
+
+	assert_int_equal(fx_input(fx, reply(&gw_mac, FX_IP_GW)), 1);
+	assert_int_equal(log.n, 2);
+	assert_true(log.is_reply[1]);
+	assert_int_equal(log.ip[1], fx_ip(FX_IP_GW));
+	assert_int_equal(fx_drops_total(fx), 0);
+	assert_int_equal(stk_arp_lookup(fx->stk, fx_ip(FX_IP_GW), NULL), -ENOENT);
+	assert_int_equal(fx_stats(fx).arp_shared, 2);
+
+	/* frames that fail a check are dropped here and never shared */
+	fx_expect_drop(fx, request(&fx_mac_peer, FX_IP_PEER, "10.0.0.3"), STK_DROP_ARP_NOT_FOR_US);
+	m = request(&fx_mac_bcast, FX_IP_PEER, FX_IP_US);
+	fx_eth(m)->src_addr = fx_mac_peer;
+	fx_expect_drop(fx, m, STK_DROP_ARP_BAD_SENDER);
+	fx_expect_drop(fx, reply(&fx_mac_peer, "0.0.0.0"), STK_DROP_ARP_BAD_SENDER);
+	assert_int_equal(log.n, 2);
+}
+
+/* Two contexts joined by the hook, as lcore/ joins them through rings: the
+ * one that asked learns from the reply the other one received. */
+static void
+test_arp_two_contexts(void **state)
+{
+	struct fx *a = *state, *b;
+	struct notify_log log = {0};
+
+	a->conf.arp_notify = notify_cb;
+	a->conf.arp_notify_arg = &log;
+	assert_int_equal(fx_start(a), 0);
+	b = fx_new(mp); /* after a started: fx_new reuses one name buffer */
+	assert_int_equal(fx_start(b), 0);
+	log.peer = b->stk;
+
+	assert_int_equal(send_to(b, FX_IP_PEER, 0xe1), 0);
+	assert_int_equal(stk_mbufs_held(b->stk), 1);
+	/* the reply lands on a, which did not ask: shared, not dropped */
+	assert_int_equal(fx_input(a, reply(&fx_mac_peer, FX_IP_PEER)), 1);
+	assert_int_equal(fx_drops_total(a), 0);
+	assert_int_equal(stk_arp_lookup(a->stk, fx_ip(FX_IP_PEER), NULL), -ENOENT);
+	assert_int_equal(b->cap.n, 2);
+	check_udp_to(b->cap.pkts[1], &fx_mac_peer, FX_IP_PEER, 0xe1);
+	assert_int_equal(stk_mbufs_held(b->stk), 0);
+	assert_int_equal(fx_stats(b).arp_remote_learned, 1);
+	/* a spoofed reply through a reaches b and is ignored there too */
+	assert_int_equal(fx_input(a, reply(&evil_mac, "10.0.0.9")), 1);
+	assert_int_equal(stk_arp_lookup(b->stk, fx_ip("10.0.0.9"), NULL), -ENOENT);
+	assert_int_equal(stk_arp_count(b->stk), 1);
+	fx_cap_clear(&a->cap);
+	fx_delete(b);
+}
+
 int
 main(void)
 {
@@ -684,6 +900,13 @@ main(void)
 		T(test_arp_free_with_pending),
 		T(test_arp_hash_name_unique),
 		TU(test_arp_zero_pending),
+		T(test_arp_remote_reply_resolves_pending),
+		T(test_arp_remote_unsolicited_reply_ignored),
+		T(test_arp_remote_request_learns),
+		T(test_arp_remote_rejects_bad_senders),
+		TU(test_arp_remote_reply_wrong_interface),
+		TU(test_arp_notify_hook),
+		TU(test_arp_two_contexts),
 #undef T
 #undef TU
 	};

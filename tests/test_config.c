@@ -204,6 +204,13 @@ check_shipped(const char *name, const struct app_config *c)
 		assert_int_equal(c->map[0].lcore, 1);
 		assert_int_equal(c->map[1].queue, 1);
 		assert_int_equal(c->map[1].lcore, 2);
+	} else if (strcmp(name, "pipeline.ini") == 0) {
+		assert_int_equal(c->mode, APP_MODE_PIPELINE);
+		assert_int_equal(c->pipe_rx.n, 1);
+		assert_int_equal(c->pipe_tx.n, 1);
+		assert_int_equal(c->pipe_workers.n, 2);
+		assert_int_equal(c->pipe_workers.ids[1], 2);
+		assert_int_equal(c->pipe_ring_size, 1024);
 	} else if (strcmp(name, "memif.ini") == 0) {
 		assert_string_equal(c->ports[0].dev,
 				    "net_memif0,role=server,socket=/run/sluice/memif.sock");
@@ -943,6 +950,120 @@ test_help_lists_every_key(void **state)
 	free(buf);
 }
 
+/* ---- [pipeline] ------------------------------------------------------ */
+
+static void
+assert_lcores(const struct app_lcore_list *l, const char *want)
+{
+	char buf[256] = "";
+	uint16_t i;
+
+	for (i = 0; i < l->n; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%u", i ? "," : "",
+			 l->ids[i]);
+	assert_string_equal(buf, want);
+}
+
+static void
+test_pipeline_defaults(void **state)
+{
+	(void)state;
+	app_config_defaults(&cfg);
+	assert_int_equal(cfg.pipe_rx.n, 0);
+	assert_int_equal(cfg.pipe_workers.n, 0);
+	assert_int_equal(cfg.pipe_tx.n, 0);
+	assert_int_equal(cfg.pipe_ring_size, 1024);
+	assert_int_equal(cfg.pipe_rx_burst, 32);
+	assert_int_equal(cfg.pipe_worker_burst, 32);
+	assert_int_equal(cfg.pipe_tx_burst, 32);
+}
+
+static void
+test_pipeline_keys(void **state)
+{
+	(void)state;
+	expect_ok("[sluice]\nmode = pipeline\n" PORT0
+		  "[pipeline]\nrx_lcores = 0\nworker_lcores = 4-6, 2\ntx_lcores = 0,1\n"
+		  "ring_size = 4096\nrx_burst = 64\nworker_burst = 16\ntx_burst = 128\n");
+	assert_int_equal(cfg.mode, APP_MODE_PIPELINE);
+	assert_lcores(&cfg.pipe_rx, "0");
+	assert_lcores(&cfg.pipe_workers, "2,4,5,6"); /* stored ascending */
+	assert_lcores(&cfg.pipe_tx, "0,1");
+	assert_int_equal(cfg.pipe_ring_size, 4096);
+	assert_int_equal(cfg.pipe_rx_burst, 64);
+	assert_int_equal(cfg.pipe_worker_burst, 16);
+	assert_int_equal(cfg.pipe_tx_burst, 128);
+	assert_roundtrip(&cfg);
+
+	good_value("pipeline", "tx_lcores", "");
+	assert_int_equal(cfg.pipe_tx.n, 0);
+	good_value("pipeline", "worker_lcores", "1-16");
+	assert_int_equal(cfg.pipe_workers.n, 16);
+	bad_value("pipeline", "worker_lcores", "1-17", "more than 16 lcores");
+	bad_value("pipeline", "rx_lcores", "3-1", "runs backwards");
+	bad_value("pipeline", "rx_lcores", "1,2,1", "lcore 1 appears twice");
+	bad_value("pipeline", "rx_lcores", "0 1", "expected ',' or the end");
+	bad_value("pipeline", "rx_lcores", "x", "expected a lcore number");
+	bad_value("pipeline", "rx_lcores", "128", "out of range");
+	bad_value("pipeline", "ring_size", "8", "must be 16..65536");
+	bad_value("pipeline", "ring_size", "65537", "must be 16..65536");
+	bad_value("pipeline", "rx_burst", "0", "must be 1..256");
+	bad_value("pipeline", "worker_burst", "257", "must be 1..256");
+	bad_value("pipeline", "tx_burst", "-1", "negative");
+	expect_fail(PORT0 "[pipeline]\nqueues = 1\n", "[pipeline] queues: unknown key");
+}
+
+/* A worker is never also an RX or TX lcore: one message naming the key. */
+static void
+test_pipeline_worker_overlap(void **state)
+{
+	char *sets[] = {(char *)(uintptr_t) "pipeline.tx_lcores=2-3"};
+
+	(void)state;
+	expect_fail(PORT0 "[pipeline]\nrx_lcores = 0-1\nworker_lcores = 1\n",
+		    "[pipeline] worker_lcores: lcore 1 is also in rx_lcores");
+	assert_int_equal(load_text_sets(PORT0 "[pipeline]\nworker_lcores = 3\n", sets, 1),
+			 -EINVAL);
+	assert_has(err, "lcore 3 is also in tx_lcores");
+	/* RX and TX may share lcores: the I/O lcore */
+	expect_ok(PORT0 "[pipeline]\nrx_lcores = 0\ntx_lcores = 0\nworker_lcores = 1\n");
+}
+
+static void
+test_pipeline_help_and_dump(void **state)
+{
+	static const char *const names[] = {"rx_lcores", "worker_lcores", "tx_lcores",
+					    "ring_size", "rx_burst",	  "worker_burst",
+					    "tx_burst"};
+	char *buf = NULL, want[64];
+	size_t len = 0, i;
+	FILE *f;
+
+	(void)state;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	app_config_help(f);
+	fclose(f);
+	assert_has(buf, "[pipeline]\n");
+	for (i = 0; i < RTE_DIM(names); i++) {
+		snprintf(want, sizeof(want), "\n  %s ", names[i]);
+		assert_has(buf, want);
+	}
+	assert_has(buf, "lcore list like 0,2-3");
+	free(buf);
+
+	expect_ok(PORT0 "[pipeline]\nworker_lcores = 1-3,5\n");
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	app_config_dump(&cfg, f);
+	fclose(f);
+	assert_has(buf, "\n[pipeline]\n; rx_lcores = (not set)\nworker_lcores = 1-3,5\n");
+	assert_has(buf, "ring_size = 1024\n");
+	free(buf);
+	expect_fail("[pipline]\nring_size = 64\n", "[pipeline]");
+}
+
 int
 main(void)
 {
@@ -979,6 +1100,10 @@ main(void)
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_dump_text),
 		cmocka_unit_test(test_help_lists_every_key),
+		cmocka_unit_test(test_pipeline_defaults),
+		cmocka_unit_test(test_pipeline_keys),
+		cmocka_unit_test(test_pipeline_worker_overlap),
+		cmocka_unit_test(test_pipeline_help_and_dump),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -18,6 +18,8 @@
  *             arp_pending, arp_static ("ip mac, ip mac"), icmp_rate,
  *             icmp_burst, ttl
  *   [service] udp_port
+ *   [pipeline] rx_lcores, worker_lcores, tx_lcores (lcore lists "0,2-3"),
+ *             ring_size, rx_burst, worker_burst, tx_burst
  *
  * Only main() and the tests call these; none is for the data path.
  */
@@ -41,6 +43,7 @@ extern "C" {
 #define APP_DEV_LEN 512
 #define APP_NAME_LEN 32
 #define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
+#define APP_MAX_PIPE_LCORES 16 /**< lcores per pipeline role */
 
 enum app_mode {
 	APP_MODE_RTC = 0,
@@ -68,6 +71,12 @@ struct app_map_entry {
 	uint16_t port;
 	uint16_t queue;
 	uint16_t lcore;
+};
+
+/** A list of lcore ids, ascending, no duplicates; n = 0: not set. */
+struct app_lcore_list {
+	uint16_t n;
+	uint16_t ids[APP_MAX_PIPE_LCORES];
 };
 
 struct app_arp_static {
@@ -107,6 +116,15 @@ struct app_config {
 
 	/* [service] */
 	uint16_t udp_port;            /**< 1..65535, default 7 */
+
+	/* [pipeline] (used when mode = pipeline) */
+	struct app_lcore_list pipe_rx;      /**< RX lcores; empty = the main lcore */
+	struct app_lcore_list pipe_workers; /**< empty = every other enabled lcore */
+	struct app_lcore_list pipe_tx;      /**< TX lcores; empty = the RX lcores */
+	uint32_t pipe_ring_size;      /**< packets per ring, 16..65536, default 1024 */
+	uint16_t pipe_rx_burst;       /**< 1..256, default 32 */
+	uint16_t pipe_worker_burst;   /**< 1..256, default 32 */
+	uint16_t pipe_tx_burst;       /**< 1..256, default 32 */
 };
 
 /**

@@ -7,8 +7,9 @@
  * every lcore that runs the stack, before the first packet, with that
  * lcore's stack context; the service keeps whatever per-lcore state it
  * needs (share-nothing: never touch another lcore's state). Datagrams to
- * the configured UDP port arrive in udp_rx() on the lcore that received
- * them, in both run-to-completion and pipeline mode.
+ * the configured UDP port arrive in udp_rx() on the lcore that runs the
+ * stack for their flow: the one that received them in run-to-completion
+ * mode, the worker that owns the flow in pipeline mode.
  *
  * Adding a service: write apps/services/my_svc.c with
  *

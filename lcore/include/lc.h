@@ -8,6 +8,14 @@
  * lc_setup() and lc_teardown() run on the main lcore with the loops
  * stopped; lc_run() launches the loops and returns when lc_stop() was
  * called (from a signal handler or another thread) and every loop ended.
+ *
+ * Pipeline mode (struct lc_conf mode = LC_MODE_PIPELINE): RX lcores poll
+ * the queues and hand each packet, by a symmetric flow hash, to the worker
+ * lcore that owns the flow, through one single-producer/single-consumer
+ * ring per (RX lcore, worker); workers run the same stack and service as
+ * RTC; one SP/SC ring per (worker, TX lcore) carries what they send to TX
+ * lcores, which buffer it into their own TX queue of each port. An lcore
+ * may be RX and TX at once (the I/O lcore). See lcore/pipeline.c.
  */
 #ifndef LC_H
 #define LC_H
@@ -31,6 +39,25 @@ extern "C" {
 #define LC_MAX_PORTS STK_MAX_PORTS
 /** Run stk_timer_run() this often. */
 #define LC_TIMER_US 10000
+/** Most lcores in one pipeline role. */
+#define LC_PIPE_MAX_LCORES 16
+/** Most rings a pipeline has: (RX x workers) + (workers x TX). */
+#define LC_PIPE_MAX_RINGS (2 * LC_PIPE_MAX_LCORES * LC_PIPE_MAX_LCORES)
+/** Size of each loop's ARP message ring (elements). */
+#define LC_MSG_RING_SIZE 256
+
+enum lc_mode {
+	LC_MODE_RTC = 0,
+	LC_MODE_PIPELINE,
+};
+
+/** Pipeline roles; an lcore's roles are a mask of (1 << role). */
+enum lc_role {
+	LC_ROLE_RX = 0, /**< polls ports, dispatches to workers */
+	LC_ROLE_WORKER, /**< stack + service */
+	LC_ROLE_TX,     /**< drains worker rings into TX queues */
+	LC_ROLE_MAX,
+};
 
 /** One (port, queue, lcore) triple of the mapping. */
 struct lc_map_entry {
@@ -48,6 +75,13 @@ struct lc_stats {
 	uint64_t loops;
 	uint64_t busy_cycles; /**< iterations that received something */
 	uint64_t idle_cycles; /**< iterations that received nothing */
+	uint64_t arp_msgs_dropped; /**< ARP messages another loop's full ring refused */
+	/** Pipeline mode, per role this lcore has: packets the stage handled
+	 *  and the cycles of the stage runs that handled any (busy only). */
+	struct {
+		uint64_t pkts;
+		uint64_t busy_cycles;
+	} role[LC_ROLE_MAX];
 };
 
 struct lc_rxq {
@@ -67,13 +101,30 @@ struct lc_ctx {
 	uint16_t txq[LC_MAX_PORTS];                      /**< our TX queue on each port */
 	struct rte_eth_dev_tx_buffer *txb[LC_MAX_PORTS]; /**< NULL: port not used */
 	void *svc_state;
+	unsigned int roles;      /**< pipeline: mask of (1 << enum lc_role); 0 in RTC */
+	struct lc_pipe_lcore *pipe; /**< pipeline: this lcore's rings and buffers */
+	struct rte_ring *msg;    /**< ARP messages from the other stacks (MP/SC) */
 	alignas(RTE_CACHE_LINE_SIZE) struct lc_stats stats;
+	/** Drops made outside a stack (pipeline RX and TX lcores). */
+	uint64_t drops[STK_DROP_MAX];
 } __rte_cache_aligned;
 
 /** Called on each loop lcore, on that lcore, before its first packet. */
 typedef int (*lc_lcore_init_fn)(unsigned int lcore_id, struct stk_ctx *stk, void **state,
 				void *arg);
 typedef void (*lc_lcore_fini_fn)(unsigned int lcore_id, void *state, void *arg);
+
+/** Pipeline topology and sizes (lc_pipe_roles() fills the defaults). */
+struct lc_pipe_conf {
+	uint16_t n_rx, n_workers, n_tx;
+	uint16_t rx[LC_PIPE_MAX_LCORES];      /**< lcore ids */
+	uint16_t workers[LC_PIPE_MAX_LCORES]; /**< worker i owns flows hashing to i */
+	uint16_t tx[LC_PIPE_MAX_LCORES];
+	uint32_t ring_size; /**< packets each ring holds */
+	uint16_t rx_burst;     /**< rte_eth_rx_burst() size on RX lcores */
+	uint16_t worker_burst; /**< packets a worker takes from one ring at a time */
+	uint16_t tx_burst;     /**< packets a TX lcore takes from one ring; TX buffer size */
+};
 
 struct lc_conf {
 	uint16_t burst;
@@ -91,6 +142,10 @@ struct lc_conf {
 	lc_lcore_init_fn lcore_init;
 	lc_lcore_fini_fn lcore_fini;
 	void *arg;
+	/** LC_MODE_RTC (0) or LC_MODE_PIPELINE; in pipeline mode the map
+	 *  gives RX queues to RX lcores and @p pipe the roles. */
+	enum lc_mode mode;
+	struct lc_pipe_conf pipe;
 };
 
 /** The lcores that run loops, in id order; set by lc_setup(). */
@@ -149,18 +204,86 @@ void lc_stats_total(struct stk_stats *st, uint64_t *drops);
 /** Register /sluice/stats with DPDK telemetry. */
 int lc_telemetry_register(void);
 
+/** One pipeline ring's counters, as stats readers see them. The producer
+ *  writes enqueued, dropped and high_water; the consumer dequeued. */
+struct lc_ring_stats {
+	char name[24];       /**< "rx0>w1": from RX lcore 0 to worker lcore 1 */
+	uint16_t consumer;   /**< lcore that dequeues */
+	uint8_t consumer_role; /**< enum lc_role of the consumer's stage */
+	uint32_t size;       /**< capacity in packets */
+	uint32_t count;      /**< occupancy when read */
+	uint64_t enqueued;
+	uint64_t dequeued;
+	uint64_t dropped;    /**< refused because full (also counted as ring_full) */
+	uint64_t high_water; /**< most packets it ever held */
+};
+
 /** Stats printing: a snapshot taken now, and the line for the time since
  *  the previous snapshot. */
 struct lc_snapshot {
 	uint64_t tsc;
 	struct lc_stats lc[RTE_MAX_LCORE];
 	uint64_t drops;
+	unsigned int n_rings; /**< pipeline mode */
+	struct lc_ring_stats rings[LC_PIPE_MAX_RINGS];
 };
 void lc_snapshot_take(struct lc_snapshot *s);
 void lc_stats_print_interval(const struct lc_snapshot *start, const struct lc_snapshot *prev,
 			     const struct lc_snapshot *now, FILE *out);
 void lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot *end,
 			    FILE *out);
+
+/* ---- pipeline mode ---- */
+
+struct lc_pipe_lcore;
+
+/**
+ * Resolve and check pipeline roles against the enabled lcores (control
+ * path, after EAL). Empty lists take defaults: RX = the main lcore, TX =
+ * the RX lcores (one I/O lcore), workers = every other enabled lcore.
+ * Workers must not be RX or TX lcores; every lcore must be enabled; at
+ * most LC_PIPE_MAX_LCORES per role. Zero sizes take defaults (ring 1024,
+ * bursts 32). @return 0 or -EINVAL with a message in @p err.
+ */
+int lc_pipe_roles(struct lc_pipe_conf *pc, char *err, size_t errlen);
+
+/**
+ * Default pipeline mapping: every queue of every port round-robin over the
+ * RX lcores. @return number of entries.
+ */
+uint16_t lc_pipe_map_default(const uint16_t *rxq_per_port, uint16_t n_ports,
+			     const struct lc_pipe_conf *pc, struct lc_map_entry *map, uint16_t max);
+
+/** Every lcore of a mapping must be an RX lcore. @return 0 or -EINVAL. */
+int lc_pipe_map_check(const struct lc_map_entry *map, uint16_t n_map,
+		      const struct lc_pipe_conf *pc, char *err, size_t errlen);
+
+/** The distinct lcores of a pipeline, ascending, in @p ids. @return count. */
+unsigned int lc_pipe_lcores(const struct lc_pipe_conf *pc, unsigned int *ids);
+
+/** Role mask of @p lcore in @p pc. */
+unsigned int lc_pipe_roles_of(const struct lc_pipe_conf *pc, unsigned int lcore);
+
+/** "rx+tx", "worker", ... for a role mask. */
+const char *lc_roles_name(unsigned int roles);
+
+/** True between lc_setup() in pipeline mode and lc_teardown(). */
+bool lc_pipe_active(void);
+
+/**
+ * The worker index (0..n_workers-1) that owns @p m's flow: the NIC's RSS
+ * hash when the mbuf carries one (RTE_MBUF_F_RX_RSS_HASH), a symmetric
+ * software hash of the IPv4 5-tuple otherwise, so both directions map to
+ * the same worker. ARP, non-IPv4, ICMP and frames too short to parse are
+ * not flows: worker 0. Fragments and protocols without ports hash by the
+ * address pair, so the pieces of one datagram stay together. Any lcore;
+ * reads the headers only.
+ */
+unsigned int lc_pipe_worker_of(const struct rte_mbuf *m, unsigned int n_workers);
+
+/** Copy every ring's counters (any thread, under lc_read_lock_acquire()
+ *  so that lc_teardown() cannot free them meanwhile). @return count. */
+unsigned int lc_pipe_ring_stats(struct lc_ring_stats *out, unsigned int max);
 
 #ifdef __cplusplus
 }

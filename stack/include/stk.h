@@ -76,7 +76,8 @@ extern "C" {
 	X(UDP_SVC_DROP, "udp_service_drop")                                                        \
 	X(NO_MBUF, "no_mbuf")                                                                      \
 	X(TX_FULL, "tx_full")                                                                      \
-	X(UDP_TX_BAD, "udp_tx_bad")
+	X(UDP_TX_BAD, "udp_tx_bad")                                                                \
+	X(RING_FULL, "ring_full")
 
 enum stk_drop {
 #define STK_DROP_ENUM(id, name) STK_DROP_##id,
@@ -106,7 +107,9 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(udp_rx, "udp_rx")                                                                        \
 	X(udp_tx, "udp_tx")                                                                        \
 	X(udp_delivered, "udp_delivered")                                                          \
-	X(arp_learn_table_full, "arp_learn_table_full")
+	X(arp_learn_table_full, "arp_learn_table_full")                                            \
+	X(arp_shared, "arp_shared")                                                                \
+	X(arp_remote_learned, "arp_remote_learned")
 
 struct stk_stats {
 #define STK_STATS_FIELD(f, name) uint64_t f;
@@ -140,6 +143,17 @@ struct stk_arp_static {
  */
 typedef void (*stk_tx_fn)(void *arg, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n);
 
+/**
+ * A valid ARP frame arrived on @p port_id (it passed every header, sender
+ * and target check): sender @p ip (network order) is at @p mac; @p is_reply
+ * tells a reply from a request addressed to us. Called on the owning
+ * lcore, inside stk_input_burst(); the callee must not block and must not
+ * call back into this context. Used to share ARP between the contexts of
+ * several lcores (see stk_arp_remote()).
+ */
+typedef void (*stk_arp_notify_fn)(void *arg, uint16_t port_id, uint32_t ip,
+				  const struct rte_ether_addr *mac, bool is_reply);
+
 struct stk_conf {
 	const char *name;     /**< unique among contexts, for rte_hash names */
 	int socket_id;        /**< NUMA socket for the context's memory */
@@ -162,6 +176,13 @@ struct stk_conf {
 	uint32_t icmp_rate;  /**< ICMP errors per second (token bucket refill) */
 	uint32_t icmp_burst; /**< bucket depth */
 	uint8_t ttl;         /**< TTL of packets we originate */
+
+	/** Optional: told about every valid ARP frame (NULL: this context is
+	 *  alone). With it set, a reply this context did not ask for is
+	 *  consumed and counted as arp_shared instead of dropped as
+	 *  arp_unsolicited, because another context may have asked. */
+	stk_arp_notify_fn arp_notify;
+	void *arp_notify_arg;
 };
 
 struct stk_ctx;
@@ -200,6 +221,21 @@ uint32_t stk_mbufs_held(const struct stk_ctx *ctx);
 int stk_arp_lookup(struct stk_ctx *ctx, uint32_t ip, struct rte_ether_addr *mac);
 /** Number of entries (all states) in the ARP table. */
 uint32_t stk_arp_count(const struct stk_ctx *ctx);
+
+/**
+ * An ARP frame another context received and reported through its
+ * arp_notify hook: apply to this context the learning rules of local input
+ * (RELIABILITY.md 7). A reply teaches us @p mac only if this context has an
+ * INCOMPLETE entry for @p ip on that interface (it asked); a request
+ * addressed to us creates or refreshes the sender's entry. Packets queued
+ * behind the entry are sent at once. The sender is checked again (valid
+ * unicast MAC, not a martian, on-subnet for requests); nothing is counted as
+ * a drop, since no packet reached this context.
+ * Owning lcore only, outside stk_input_burst().
+ * @return 1 if the entry was learned or refreshed, 0 if ignored.
+ */
+int stk_arp_remote(struct stk_ctx *ctx, uint16_t port_id, uint32_t ip,
+		   const struct rte_ether_addr *mac, bool is_reply);
 
 /* ---- UDP ---- */
 

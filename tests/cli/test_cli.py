@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The sluice binary as a user meets it: --help, --help-config, and one clear
 message with exit code 2 for each kind of bad input (config key, value,
-missing file, unknown service, a port that does not exist, pipeline mode
-before it exists, missing hugepages).
+missing file, unknown service, a port that does not exist, a pipeline role
+configuration that cannot run, missing hugepages).
 
   test_cli.py --sluice build/apps/sluice --config build/configs/default.ini
 """
@@ -47,7 +47,9 @@ def main():
     keys = ["mode", "service", "duration", "stats_interval", "burst", "tx_drain_us", "mbufs",
             "lcore_map", "dev", "ip", "gateway", "mac", "rxq", "txq", "rxd", "txd", "mtu",
             "promisc", "rss", "arp_entries", "arp_timeout", "arp_retry_ms", "arp_retries",
-            "arp_pending", "arp_static", "icmp_rate", "icmp_burst", "ttl", "udp_port"]
+            "arp_pending", "arp_static", "icmp_rate", "icmp_burst", "ttl", "udp_port",
+            "rx_lcores", "worker_lcores", "tx_lcores", "ring_size", "rx_burst",
+            "worker_burst", "tx_burst"]
     missing = [k for k in keys if f"  {k} " not in out]
     check("--help-config lists every key", rc == 0 and not missing, f"missing {missing}")
 
@@ -64,8 +66,23 @@ def main():
     expect_error(s, "bad --set", ["--config", cfg, "--set", "port0.mtu=abc"], "--set", "mtu")
     expect_error(s, "unknown service", ["--config", cfg, "--set", "sluice.service=nosuch"],
                  "nosuch", "udp-echo")
-    expect_error(s, "pipeline mode not built", ["--config", cfg, "--mode", "pipeline"],
-                 "pipeline")
+    # Pipeline roles: EAL gets lcore 0 only, which the default makes the
+    # I/O lcore, so no worker is left; a worker that EAL does not run; a
+    # worker that is also an RX lcore (caught before EAL).
+    expect_error(s, "pipeline without a worker lcore", ["--config", cfg, "--mode", "pipeline"],
+                 "[pipeline]", "worker", "-l 0,1")
+    expect_error(s, "pipeline worker lcore not enabled",
+                 ["--config", cfg, "--mode", "pipeline", "--set", "pipeline.worker_lcores=5"],
+                 "worker_lcores", "lcore 5 is not enabled")
+    expect_error(s, "pipeline worker that is also an RX lcore",
+                 ["--config", cfg, "--mode", "pipeline", "--set", "pipeline.rx_lcores=0-1",
+                  "--set", "pipeline.worker_lcores=1"],
+                 "worker_lcores", "lcore 1 is also in rx_lcores")
+    expect_error(s, "pipeline lcore_map on a non-RX lcore",
+                 ["--config", cfg, "--mode", "pipeline", "--set", "sluice.lcore_map=(0,0,1)",
+                  "--set", "pipeline.worker_lcores=1"],
+                 "lcore_map", "not one", eal=["-l", "0,1", "--no-pci", "--in-memory",
+                                               "--log-level", "*:error"])
     expect_error(s, "unknown vdev", ["--config", cfg, "--set", "port0.dev=net_nosuch0"],
                  "port0", "net_nosuch0")
     expect_error(s, "absent PCI NIC", ["--config", cfg, "--set", "port0.dev=0000:7f:1f.7"],

@@ -144,8 +144,9 @@ class Topology:
 
 
 class Sluice:
-    def __init__(self, exe, topo, tag, base_config=None):
+    def __init__(self, exe, topo, tag, base_config=None, mode=None):
         self.exe = exe
+        self.mode = mode
         self.topo = topo
         self.prefix = "sl_interop_%s" % tag
         self.base_config = base_config
@@ -189,6 +190,8 @@ class Sluice:
                 "--log-level", "*:warning", "--", "--config", cfg]
         for s in sets:
             argv += ["--set", s]
+        if self.mode:
+            argv += ["--mode", self.mode]
         self.argv = argv
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, errors="replace")
@@ -429,6 +432,8 @@ def main():
     ap.add_argument("--sluice", required=True, help="path of the sluice binary")
     ap.add_argument("--config", help="base INI file (e.g. configs/af_packet.ini); the port, "
                     "address and service are set with --set; default: a generated file")
+    ap.add_argument("--mode", choices=["rtc", "pipeline"],
+                    help="sluice's --mode (default: the config's, rtc)")
     ap.add_argument("--python", default="/usr/bin/python3",
                     help="interpreter with scapy for the namespace side (default %(default)s)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
@@ -461,7 +466,7 @@ def main():
     tag = str(os.getpid())
     t = Checks()
     topo = Topology(tag)
-    sl = Sluice(os.path.abspath(a.sluice), topo, tag, a.config)
+    sl = Sluice(os.path.abspath(a.sluice), topo, tag, a.config, a.mode)
     try:
         run_checks(t, topo, sl)
     except Fatal as e:

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internals shared by the files of lcore/: the ARP message rings every
+ * multi-lcore setup uses (msg.c) and the pipeline entry points rtc.c calls
+ * (pipeline.c). Nothing outside lcore/ includes this.
+ */
+#ifndef LC_PRIV_H
+#define LC_PRIV_H
+
+#include <rte_branch_prediction.h>
+#include <rte_ring.h>
+
+#include "lc.h"
+
+/* msg.c */
+int lc_msg_ring_create(struct lc_ctx *ctx, int socket, char *err, size_t errlen);
+void lc_msg_ring_free(struct lc_ctx *ctx);
+void lc_arp_notify(void *arg, uint16_t port_id, uint32_t ip, const struct rte_ether_addr *mac,
+		   bool is_reply);
+void lc_msg_drain(struct lc_ctx *ctx);
+
+/* Once per loop iteration: almost always one look at an empty ring. */
+static inline void
+lc_msg_poll(struct lc_ctx *ctx)
+{
+	if (unlikely(ctx->msg != NULL && !rte_ring_empty(ctx->msg)))
+		lc_msg_drain(ctx);
+}
+
+/* pipeline.c */
+struct rte_tel_data;
+int lc_pipe_setup(const struct lc_conf *conf, char *err, size_t errlen);
+int lc_pipe_main(void *arg);
+/* Drain every ring into the pools and free the pipeline's state; called
+ * by lc_teardown() with the read lock held and the loops stopped. */
+void lc_pipe_teardown(void);
+/* stats.c's helpers for pipeline mode: per-role lines, ring lines, the
+ * telemetry additions (per lcore, and a "rings" object). */
+void lc_pipe_print_interval(const struct lc_snapshot *start, const struct lc_snapshot *prev,
+			    const struct lc_snapshot *now, FILE *out);
+void lc_pipe_print_summary(const struct lc_snapshot *start, const struct lc_snapshot *end,
+			   FILE *out);
+void lc_pipe_tel_lcore(const struct lc_ctx *ctx, struct rte_tel_data *c);
+void lc_pipe_tel_rings(struct rte_tel_data *d);
+
+#endif /* LC_PRIV_H */
