@@ -167,6 +167,10 @@ static const struct key keys[] = {
 	/* [service] */
 	{SEC_SERVICE, "udp_port", T_UINT, .min = 1, .max = 65535, .def = "7",
 	 .help = "UDP port the service listens on", CFG(udp_port)},
+	{SEC_SERVICE, "work_cycles", T_UINT, .min = 0, .max = 100000000, .def = "500",
+	 .help = "TSC cycles the udp-spin service spends per request before echoing it "
+		 "(a stand-in for real request handling when comparing modes)",
+	 CFG(work_cycles)},
 
 	/* [pipeline] */
 	{SEC_PIPELINE, "rx_lcores", T_LCORE_LIST, .def = "",

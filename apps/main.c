@@ -162,6 +162,7 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		.lcore_id = lcore_id,
 		.stk = stk,
 		.udp_port = cfg.udp_port,
+		.work_cycles = cfg.work_cycles,
 	};
 	int ret;
 

@@ -116,6 +116,7 @@ struct app_config {
 
 	/* [service] */
 	uint16_t udp_port;            /**< 1..65535, default 7 */
+	uint32_t work_cycles;         /**< udp-spin's cycles per request, default 500 */
 
 	/* [pipeline] (used when mode = pipeline) */
 	struct app_lcore_list pipe_rx;      /**< RX lcores; empty = the main lcore */

@@ -40,6 +40,7 @@ struct sl_service_env {
 	unsigned int lcore_id;
 	struct stk_ctx *stk;  /**< this lcore's stack context */
 	uint16_t udp_port;    /**< [service] udp_port */
+	uint32_t work_cycles; /**< [service] work_cycles (services that simulate work) */
 };
 
 struct sl_service {
