@@ -8,6 +8,7 @@ configuration that cannot run, missing hugepages).
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -44,14 +45,28 @@ def main():
     rc, out = run(s, [], ["--help"])
     check("--help exits 0 and lists udp-echo", rc == 0 and "udp-echo" in out, out[-300:])
     rc, out = run(s, [], ["--help-config"])
-    keys = ["mode", "service", "duration", "stats_interval", "burst", "tx_drain_us", "mbufs",
-            "lcore_map", "dev", "ip", "gateway", "mac", "rxq", "txq", "rxd", "txd", "mtu",
-            "promisc", "rss", "arp_entries", "arp_timeout", "arp_retry_ms", "arp_retries",
-            "arp_pending", "arp_static", "icmp_rate", "icmp_burst", "ttl", "udp_port",
-            "rx_lcores", "worker_lcores", "tx_lcores", "ring_size", "rx_burst",
-            "worker_burst", "tx_burst"]
-    missing = [k for k in keys if f"  {k} " not in out]
-    check("--help-config lists every key", rc == 0 and not missing, f"missing {missing}")
+    # Every key --help-config lists is in README's table, and the other way round.
+    helped = set()
+    section = None
+    for line in out.splitlines():
+        m = re.match(r"^\[(\w+)\]", line)
+        if m:
+            section = "portN" if m.group(1) == "portN" else m.group(1)
+        m = re.match(r"^  (\w+)\s", line)
+        if m and section:
+            helped.add(f"{section}.{m.group(1)}")
+    readme = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "README.md")).read()
+    documented = set()
+    for line in readme.splitlines():
+        if line.startswith("| `"):
+            cell = line.split("|")[1]
+            documented.update(re.findall(r"`(\w+\.\w+)`", cell))
+    check("--help-config lists keys", rc == 0 and len(helped) >= 20, f"{sorted(helped)}")
+    check("README documents every key", not (helped - documented),
+          f"missing from README: {sorted(helped - documented)}")
+    check("README documents no unknown key", not (documented - helped),
+          f"not a key: {sorted(documented - helped)}")
 
     with tempfile.TemporaryDirectory() as d:
         bad = os.path.join(d, "bad.ini")
