@@ -25,8 +25,11 @@ stk_ip4_hdr_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bo
 		if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 			return false;
 	}
-	/* the sum over a header including its checksum is all ones */
-	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xffff;
+	/* the sum over a header including its checksum is all ones; the
+	 * constant length of the common case lets the compiler unroll it */
+	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF))
+		return stk_sum64_fold(stk_sum64(ip, STK_IP4_HLEN, 0)) == 0xffff;
+	return stk_sum64_fold(stk_sum64(ip, rte_ipv4_hdr_len(ip), 0)) == 0xffff;
 }
 
 bool
@@ -166,13 +169,15 @@ stk_ip4_reply_prep(const struct stk_ctx *ctx, const struct stk_if *ifx, struct r
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	} else {
-		/* RFC 1624: update for the three words that changed */
-		uint16_t ck = ip->hdr_checksum;
+		/* RFC 1624 eqn. 3 for the three words that changed, in one
+		 * sum: HC' = ~(~HC + ~m1 + m1' + ~m2 + m2' + ~m3 + m3') */
+		uint32_t sum = (uint16_t)~ip->hdr_checksum + (uint32_t)(uint16_t)~w_ttl_old +
+			       w_ttl_new + (uint16_t)~w_frag_old + ip->fragment_offset +
+			       (uint16_t)~w_len_old + ip->total_length;
 
-		ck = stk_cksum_adjust16(ck, w_ttl_old, w_ttl_new);
-		ck = stk_cksum_adjust16(ck, w_frag_old, ip->fragment_offset);
-		ck = stk_cksum_adjust16(ck, w_len_old, ip->total_length);
-		ip->hdr_checksum = ck;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->hdr_checksum = (uint16_t)~sum;
 	}
 	return ip;
 }

@@ -31,8 +31,18 @@ stk_udp4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bool 
 			return false;
 	}
 	l4_off = (uint16_t)((const uint8_t *)udp - rte_pktmbuf_mtod(m, const uint8_t *));
-	if (likely(m->nb_segs == 1))
-		return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, l4_off) == 0;
+	if (likely(m->nb_segs == 1)) {
+		/* RFC 768 pseudo-header (addresses, protocol, UDP length) and
+		 * the datagram in one pass; the input path has checked that
+		 * the UDP length fits in the segment. */
+		uint64_t acc = (uint64_t)ip->src_addr + ip->dst_addr +
+			       rte_cpu_to_be_16(IPPROTO_UDP) + udp->dgram_len;
+		uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+
+		if (unlikely(ulen > rte_pktmbuf_data_len(m) - l4_off))
+			return false;
+		return stk_sum64_fold(stk_sum64(udp, ulen, acc)) == 0xffff;
+	}
 	return stk_ip4_l4_sum(m, ip, l4_off) == 0xffff;
 }
 
