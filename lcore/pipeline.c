@@ -413,6 +413,11 @@ lc_pipe_work_stage(struct lc_ctx *ctx, struct lc_pipe_lcore *pl)
 		if (n == 0)
 			continue;
 		ring->dequeued += n;
+		/* The mbufs were last written on the RX lcore: ask for all
+		 * their headers at once so the misses overlap instead of
+		 * queueing up behind each other in the stack. */
+		for (j = 0; j < n; j++)
+			rte_prefetch0(pkts[j]);
 		/* One stk_input_burst() per run of packets from one port. */
 		for (s = 0, j = 1; j <= n; j++)
 			if (j == n || pkts[j]->port != pkts[s]->port) {
@@ -450,6 +455,8 @@ lc_pipe_tx_stage(struct lc_ctx *ctx, struct lc_pipe_lcore *pl)
 		if (n == 0)
 			continue;
 		ring->dequeued += n;
+		for (j = 0; j < n; j++)
+			rte_prefetch0(pkts[j]); /* written by the worker */
 		for (j = 0; j < n; j++) {
 			uint16_t p = pkts[j]->port;
 
