@@ -74,6 +74,17 @@ def gen(exe, tag, app, timeout=60):
     return p.returncode, p.stdout + p.stderr
 
 
+def load_json(path):
+    """The report, refusing duplicate keys (json.load keeps the last)."""
+    def pairs(kv):
+        keys = [k for k, _ in kv]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"duplicate keys in {keys}")
+        return dict(kv)
+    with open(path) as f:
+        return json.load(f, object_pairs_hook=pairs)
+
+
 def latency_sane(j):
     lat = j["latency_ns"]
     seq = [lat["min"], lat["p50"], lat["p90"], lat["p99"], lat["p999"], lat["max"]]
@@ -107,8 +118,7 @@ def linux_peer(exe, tmp):
                                               "--json", jpath])
         check("af_packet: sluice-gen exits 0", rc == 0, f"rc={rc} {out[-1500:]}")
         try:
-            with open(jpath) as f:
-                j = json.load(f)
+            j = load_json(jpath)
         except (OSError, ValueError) as e:
             check("af_packet: JSON report readable", False, str(e))
             return
@@ -176,8 +186,7 @@ def memif(exe, sluice, config, tmp):
                                        "--stats-interval", "0", "--json", jpath])
         check("memif: sluice-gen exits 0", rc == 0, f"rc={rc} {out[-1500:]}")
         try:
-            with open(jpath) as f:
-                j = json.load(f)
+            j = load_json(jpath)
         except (OSError, ValueError) as e:
             check("memif: JSON report readable", False, str(e))
             return
