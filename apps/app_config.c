@@ -38,10 +38,12 @@ enum sec {
 	SEC_STACK,
 	SEC_SERVICE,
 	SEC_PIPELINE,
+	SEC_TCP,
 	SEC_MAX,
 };
 
-static const char *const sec_names[SEC_MAX] = {"sluice", "port", "stack", "service", "pipeline"};
+static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack",
+					       "service", "pipeline", "tcp"};
 
 enum ktype {
 	T_UINT,
@@ -167,6 +169,9 @@ static const struct key keys[] = {
 	/* [service] */
 	{SEC_SERVICE, "udp_port", T_UINT, .min = 1, .max = 65535, .def = "7",
 	 .help = "UDP port the service listens on", CFG(udp_port)},
+	{SEC_SERVICE, "tcp_port", T_UINT, .min = 1, .max = 65535, .def = "7",
+	 .help = "TCP port the service listens on (services with TCP callbacks, e.g. tcp-echo)",
+	 CFG(tcp_port)},
 	{SEC_SERVICE, "work_cycles", T_UINT, .min = 0, .max = 100000000, .def = "500",
 	 .help = "TSC cycles the udp-spin service spends per request before echoing it "
 		 "(a stand-in for real request handling when comparing modes)",
@@ -199,6 +204,73 @@ static const struct key keys[] = {
 	{SEC_PIPELINE, "tx_burst", T_UINT, .min = 1, .max = 256, .def = "32",
 	 .help = "packets a TX lcore takes from one ring at a time, and its TX buffer size",
 	 CFG(pipe_tx_burst)},
+
+	/* [tcp] */
+	{SEC_TCP, "max_conns", T_UINT, .min = 0, .max = 4194304, .def = "1024",
+	 .help = "TCP connections per lcore, TIME-WAIT included; a SYN beyond them is dropped "
+		 "(tcp_table_full); 0 = TCP off (segments get ICMP protocol unreachable)",
+	 CFG(tcp_max_conns)},
+	{SEC_TCP, "time_wait_ms", T_UINT, .min = 1, .max = 600000, .def = "60000",
+	 .help = "how long a closed connection stays in TIME-WAIT (2 MSL, RFC 9293 3.4.2)",
+	 CFG(tcp_time_wait_ms)},
+	{SEC_TCP, "max_time_wait", T_UINT, .min = 0, .max = 4194304, .def = "0",
+	 .help = "TIME-WAIT entries per lcore; beyond it the oldest is recycled "
+		 "(tcp_tw_recycled); 0 = a quarter of max_conns",
+	 CFG(tcp_max_time_wait)},
+	{SEC_TCP, "r2", T_UINT, .min = 1, .max = 3600, .def = "100",
+	 .help = "seconds of unanswered retransmissions before a connection is given up "
+		 "(RFC 9293 R2)",
+	 CFG(tcp_r2)},
+	{SEC_TCP, "r2_syn", T_UINT, .min = 180, .max = 3600, .def = "180",
+	 .help = "the same for SYNs; at least 3 minutes (RFC 9293 MUST-23)", CFG(tcp_r2_syn)},
+	{SEC_TCP, "rto_min_ms", T_UINT, .min = 10, .max = 60000, .def = "1000",
+	 .help = "lower bound of the retransmission timeout (RFC 6298 2.4 says 1 s)",
+	 CFG(tcp_rto_min_ms)},
+	{SEC_TCP, "delack_ms", T_UINT, .min = 1, .max = 200, .def = "40",
+	 .help = "delayed ACK timeout; every second full-sized segment is ACKed at once",
+	 CFG(tcp_delack_ms)},
+	{SEC_TCP, "nagle", T_BOOL, .def = "yes",
+	 .help = "Nagle's algorithm for new connections (a service can turn it off per "
+		 "connection)",
+	 CFG(tcp_nagle)},
+	{SEC_TCP, "keepalive", T_BOOL, .def = "no",
+	 .help = "keepalive probes on new connections (RFC 9293 MUST-25: off by default)",
+	 CFG(tcp_keepalive)},
+	{SEC_TCP, "keepalive_idle", T_UINT, .min = 1, .max = 86400, .def = "7200",
+	 .help = "seconds a connection is idle before the first keepalive probe", CFG(tcp_ka_idle)},
+	{SEC_TCP, "keepalive_intvl", T_UINT, .min = 1, .max = 3600, .def = "75",
+	 .help = "seconds between keepalive probes", CFG(tcp_ka_intvl)},
+	{SEC_TCP, "keepalive_probes", T_UINT, .min = 1, .max = 100, .def = "9",
+	 .help = "unanswered keepalive probes before the connection is given up",
+	 CFG(tcp_ka_probes)},
+	{SEC_TCP, "sndbuf", T_UINT, .min = 1024, .max = 67108864, .def = "65536",
+	 .help = "bytes a connection's send queue holds", CFG(tcp_sndbuf)},
+	{SEC_TCP, "rcvbuf", T_UINT, .min = 1024, .max = 67108864, .def = "65536",
+	 .help = "receive window: bytes delivered to the service and not yet consumed, plus "
+		 "bytes in flight to us",
+	 CFG(tcp_rcvbuf)},
+	{SEC_TCP, "ooo_bytes", T_UINT, .min = 0, .max = 67108864, .def = "0",
+	 .help = "out-of-order bytes held per connection (tcp_ooo_limit beyond); 0 = rcvbuf",
+	 CFG(tcp_ooo_bytes)},
+	{SEC_TCP, "ooo_segs", T_UINT, .min = 1, .max = 65536, .def = "64",
+	 .help = "out-of-order segments held per connection (tcp_ooo_limit beyond)",
+	 CFG(tcp_ooo_segs)},
+	{SEC_TCP, "syn_backlog", T_UINT, .min = 1, .max = 4194304, .def = "256",
+	 .help = "half-open (SYN-RECEIVED) connections per listener and lcore "
+		 "(tcp_syn_backlog beyond)",
+	 CFG(tcp_syn_backlog)},
+	{SEC_TCP, "syncookies", T_BOOL, .def = "yes",
+	 .help = "past syn_backlog, answer SYNs with SYN cookies (RFC 4987) instead of "
+		 "dropping them",
+	 CFG(tcp_syncookies)},
+	{SEC_TCP, "challenge_acks", T_UINT, .min = 1, .max = 1000000, .def = "10",
+	 .help = "challenge ACKs per second and connection (RFC 5961 7)", CFG(tcp_chack)},
+	{SEC_TCP, "timestamps", T_BOOL, .def = "yes",
+	 .help = "offer RFC 7323 timestamps (RTT measurement, PAWS)", CFG(tcp_ts)},
+	{SEC_TCP, "sack", T_BOOL, .def = "yes", .help = "offer SACK (RFC 2018)", CFG(tcp_sack)},
+	{SEC_TCP, "window_scaling", T_BOOL, .def = "yes",
+	 .help = "offer window scaling (RFC 7323); without it windows stop at 65535 bytes",
+	 CFG(tcp_ws)},
 };
 
 #define N_KEYS RTE_DIM(keys)
@@ -1692,4 +1764,5 @@ app_config_dump(const struct app_config *cfg, FILE *out)
 	dump_section(cfg, out, SEC_STACK, 0);
 	dump_section(cfg, out, SEC_SERVICE, 0);
 	dump_section(cfg, out, SEC_PIPELINE, 0);
+	dump_section(cfg, out, SEC_TCP, 0);
 }

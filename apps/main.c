@@ -155,6 +155,12 @@ on_signal(int sig)
 	lc_stop();
 }
 
+static bool
+svc_has_tcp(void)
+{
+	return svc->tcp.on_accept != NULL || svc->tcp.on_data != NULL;
+}
+
 static int
 svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *arg)
 {
@@ -162,6 +168,8 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		.lcore_id = lcore_id,
 		.stk = stk,
 		.udp_port = cfg.udp_port,
+		.tcp_port = cfg.tcp_port,
+		.tcp_max_conns = cfg.tcp_max_conns,
 		.work_cycles = cfg.work_cycles,
 	};
 	int ret;
@@ -178,6 +186,11 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		if (ret != 0)
 			return ret;
 	}
+	if (svc_has_tcp()) {
+		ret = stk_tcp_listen(stk, cfg.tcp_port, &svc->tcp, *state);
+		if (ret != 0)
+			return ret;
+	}
 	return 0;
 }
 
@@ -188,6 +201,12 @@ svc_lcore_fini(unsigned int lcore_id, void *state, void *arg)
 	RTE_SET_USED(arg);
 	if (svc->udp_rx != NULL)
 		stk_udp_unbind(lc_ctxs[lcore_id]->stk, cfg.udp_port);
+	if (svc_has_tcp()) {
+		/* on_close(ABORT) for every open connection: the service frees
+		 * what it keeps per connection before its lcore_fini */
+		stk_tcp_unlisten(lc_ctxs[lcore_id]->stk, cfg.tcp_port);
+		stk_tcp_abort_all(lc_ctxs[lcore_id]->stk);
+	}
 	if (svc->lcore_fini != NULL)
 		svc->lcore_fini(state);
 }
@@ -233,6 +252,7 @@ main(int argc, char **argv)
 	unsigned int socket_rx[RTE_MAX_NUMA_NODES] = {0}, socket_tx[RTE_MAX_NUMA_NODES] = {0};
 	uint16_t rxq[APP_MAX_PORTS];
 	unsigned int n_loops, lcore_ids[RTE_MAX_LCORE], k, leaked = 0, n_senders, ring_mbufs = 0;
+	unsigned int tcp_mbufs = 0;
 	bool pipeline;
 	bool dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
 	pthread_t tid;
@@ -278,6 +298,11 @@ main(int argc, char **argv)
 		sl_service_foreach(print_service, stderr);
 		return EXIT_USAGE;
 	}
+	if (svc_has_tcp() && cfg.tcp_max_conns == 0)
+		die(EXIT_USAGE,
+		    "%s: [sluice] service = %s needs TCP, but [tcp] max_conns = 0 turns it off; "
+		    "set max_conns to 1 or more",
+		    cfg.source, svc->name);
 	if (cfg.n_ports == 0)
 		die(EXIT_USAGE, "%s: no [port0] section: sluice needs at least one port",
 		    cfg.source);
@@ -356,6 +381,13 @@ main(int argc, char **argv)
 		n_senders = n_loops;
 	}
 
+	/* TCP: the windows of up to 64 busy connections per lcore (send
+	 * queue and receive window, 1 KiB of payload per mbuf at worst);
+	 * more need [sluice] mbufs */
+	if (cfg.tcp_max_conns != 0 && svc_has_tcp())
+		tcp_mbufs = RTE_MIN(cfg.tcp_max_conns, 64u) *
+			    ((cfg.tcp_sndbuf + cfg.tcp_rcvbuf) / 1024);
+
 	/* One mempool per NUMA socket that has ports or loops on it. */
 	for (i = 0; i < cfg.n_ports; i++) {
 		uint16_t txq = cfg.ports[i].txq ? cfg.ports[i].txq : n_senders;
@@ -379,7 +411,7 @@ main(int argc, char **argv)
 		if (!any_socket[k])
 			continue;
 		n = dp_mempool_size(socket_rx[k], socket_tx[k], n_loops, cfg.n_ports, cfg.burst,
-				    n_loops * cfg.arp_pending + ring_mbufs);
+				    n_loops * cfg.arp_pending + ring_mbufs + n_loops * tcp_mbufs);
 		if (cfg.mbufs != 0)
 			n = cfg.mbufs;
 		pools[k] = dp_mempool_create(k, n, err, sizeof(err));
@@ -439,6 +471,28 @@ main(int argc, char **argv)
 	lconf.stk.icmp_rate = cfg.icmp_rate;
 	lconf.stk.icmp_burst = cfg.icmp_burst;
 	lconf.stk.ttl = cfg.ttl;
+	lconf.stk.tcp.max_conns = cfg.tcp_max_conns;
+	lconf.stk.tcp.max_time_wait = cfg.tcp_max_time_wait;
+	lconf.stk.tcp.time_wait_ms = cfg.tcp_time_wait_ms;
+	lconf.stk.tcp.r2_ms = cfg.tcp_r2 * 1000;
+	lconf.stk.tcp.r2_syn_ms = cfg.tcp_r2_syn * 1000;
+	lconf.stk.tcp.rto_min_ms = cfg.tcp_rto_min_ms;
+	lconf.stk.tcp.delack_ms = cfg.tcp_delack_ms;
+	lconf.stk.tcp.nodelay = !cfg.tcp_nagle;
+	lconf.stk.tcp.keepalive = cfg.tcp_keepalive;
+	lconf.stk.tcp.keepalive_idle_s = cfg.tcp_ka_idle;
+	lconf.stk.tcp.keepalive_intvl_s = cfg.tcp_ka_intvl;
+	lconf.stk.tcp.keepalive_probes = cfg.tcp_ka_probes;
+	lconf.stk.tcp.sndbuf = cfg.tcp_sndbuf;
+	lconf.stk.tcp.rcvbuf = cfg.tcp_rcvbuf;
+	lconf.stk.tcp.ooo_max_bytes = cfg.tcp_ooo_bytes;
+	lconf.stk.tcp.ooo_max_segs = cfg.tcp_ooo_segs;
+	lconf.stk.tcp.syn_backlog = cfg.tcp_syn_backlog;
+	lconf.stk.tcp.no_syncookies = !cfg.tcp_syncookies;
+	lconf.stk.tcp.challenge_ack_per_s = cfg.tcp_chack;
+	lconf.stk.tcp.no_timestamps = !cfg.tcp_ts;
+	lconf.stk.tcp.no_sack = !cfg.tcp_sack;
+	lconf.stk.tcp.no_wscale = !cfg.tcp_ws;
 	lconf.lcore_init = svc_lcore_init;
 	lconf.lcore_fini = svc_lcore_fini;
 
@@ -487,6 +541,9 @@ main(int argc, char **argv)
 	printf("sluice: service %s on UDP port %u, mode %s, %u loop lcore(s), duration %s\n",
 	       svc->name, cfg.udp_port, pipeline ? "pipeline" : "rtc", n_loops,
 	       cfg.duration ? "bounded" : "until a signal");
+	if (svc_has_tcp())
+		printf("sluice: service %s on TCP port %u, up to %u connections per lcore\n",
+		       svc->name, cfg.tcp_port, cfg.tcp_max_conns);
 	if (cfg.duration)
 		printf("sluice: stopping after %u s\n", cfg.duration);
 	fflush(stdout);

@@ -74,6 +74,11 @@ stk_ip4_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m)
 		return stk_udp_input(ctx, ifx, m, ip);
 	case IPPROTO_ICMP:
 		return stk_icmp_input(ctx, ifx, m, ip);
+	case IPPROTO_TCP:
+		if (ctx->tcp != NULL)
+			return stk_tcp_input(ctx, ifx, m, ip);
+		/* TCP is off: like any other protocol */
+		/* fall through */
 	default:
 		/* RFC 1122 3.2.2.1: SHOULD send protocol unreachable */
 		stk_icmp_error(ctx, ifx, m, ip, STK_ICMP_DEST_UNREACH, STK_ICMP_PROTO_UNREACH);

@@ -168,8 +168,12 @@ stk_create(const struct stk_conf *conf)
 	ret = stk_arp_init(ctx, conf);
 	if (ret != 0)
 		goto fail;
+	ret = stk_tcp_init(ctx, conf);
+	if (ret != 0)
+		goto fail;
 	return ctx;
 fail:
+	stk_tcp_fini(ctx);
 	stk_arp_fini(ctx);
 	rte_free(ctx);
 	rte_errno = -ret;
@@ -190,6 +194,7 @@ stk_free(struct stk_ctx *ctx)
 		ctx->txq[i].n = 0;
 	}
 	ctx->tx_dirty = 0;
+	stk_tcp_fini(ctx);
 	stk_free_flush(ctx);
 	stk_arp_fini(ctx);
 	rte_free(ctx);
@@ -238,6 +243,7 @@ void
 stk_timer_run(struct stk_ctx *ctx)
 {
 	stk_arp_timer(ctx);
+	stk_tcp_timer(ctx);
 	if (!ctx->in_burst)
 		stk_flush(ctx);
 }

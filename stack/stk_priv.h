@@ -127,6 +127,7 @@ struct stk_ctx {
 	uint64_t hz;
 	stk_arp_notify_fn arp_notify;
 	void *arp_notify_arg;
+	struct stk_tcp *tcp; /* NULL: TCP off */
 
 	struct stk_udp_bind binds[STK_UDP_MAX_BINDS];
 	struct stk_txq txq[STK_MAX_PORTS];
@@ -231,6 +232,13 @@ bool stk_icmp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mb
 		    struct rte_ipv4_hdr *ip);
 void stk_icmp_error(struct stk_ctx *ctx, const struct stk_if *ifx, const struct rte_mbuf *m,
 		    const struct rte_ipv4_hdr *ip, uint8_t type, uint8_t code);
+
+/* tcp.c, tcp_input.c, tcp_timer.c */
+int stk_tcp_init(struct stk_ctx *ctx, const struct stk_conf *conf);
+void stk_tcp_fini(struct stk_ctx *ctx);
+bool stk_tcp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,
+		   struct rte_ipv4_hdr *ip);
+void stk_tcp_timer(struct stk_ctx *ctx);
 
 /* udp.c */
 bool stk_udp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,

@@ -576,3 +576,106 @@ fx_eal_init_lcores(const char *name, const char *lcores, const char *const *extr
 	}
 	done = true;
 }
+
+/* ---- TCP ---- */
+
+struct rte_mbuf *
+fx_tcp4(struct rte_mempool *mp, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+	uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win, const uint8_t *opt, uint8_t optlen,
+	const void *data, uint16_t len)
+{
+	struct rte_mbuf *m;
+	struct rte_tcp_hdr *th;
+	uint8_t *p;
+
+	assert_int_equal(optlen % 4, 0);
+	assert_true(optlen <= 40);
+	m = fx_ip4_frame(mp, src, dst, IPPROTO_TCP, (uint16_t)(20 + optlen + len));
+	th = fx_tcp(m);
+	memset(th, 0, sizeof(*th));
+	th->src_port = rte_cpu_to_be_16(sport);
+	th->dst_port = rte_cpu_to_be_16(dport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (uint8_t)(((20 + optlen) / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(win);
+	p = (uint8_t *)(th + 1);
+	if (optlen != 0)
+		memcpy(p, opt, optlen);
+	if (data != NULL && len != 0)
+		memcpy(p + optlen, data, len);
+	fx_tcp_fix(m);
+	return m;
+}
+
+struct rte_tcp_hdr *
+fx_tcp(struct rte_mbuf *m)
+{
+	return (struct rte_tcp_hdr *)fx_udp(m);
+}
+
+uint16_t
+fx_tcp_hlen(struct rte_mbuf *m)
+{
+	return (uint16_t)((fx_tcp(m)->data_off >> 4) * 4);
+}
+
+uint8_t *
+fx_tcp_payload(struct rte_mbuf *m)
+{
+	return (uint8_t *)fx_tcp(m) + fx_tcp_hlen(m);
+}
+
+uint16_t
+fx_tcp_payload_len(struct rte_mbuf *m)
+{
+	return (uint16_t)(fx_ip4_l4_len(m) - fx_tcp_hlen(m));
+}
+
+void
+fx_tcp_fix(struct rte_mbuf *m)
+{
+	struct rte_tcp_hdr *th = fx_tcp(m);
+
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(fx_ip4(m), th);
+}
+
+bool
+fx_tcp_cksum_valid(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = fx_ip4(m);
+	uint16_t len = fx_ip4_l4_len(m);
+	const uint8_t *p = fx_l4_bytes(m, len);
+	uint32_t ph;
+
+	if (p == NULL)
+		return false;
+	/* RFC 9293 3.1 pseudo-header: addresses, zero, protocol, TCP length */
+	ph = fx_sum16(&ip->src_addr, 8, 0);
+	ph += IPPROTO_TCP + len;
+	return fx_sum16(p, len, ph) == 0xffff;
+}
+
+const uint8_t *
+fx_tcp_opt(struct rte_mbuf *m, uint8_t kind)
+{
+	const uint8_t *p = (const uint8_t *)(fx_tcp(m) + 1);
+	uint16_t len = (uint16_t)(fx_tcp_hlen(m) - 20), i = 0;
+
+	while (i < len) {
+		if (p[i] == 0)
+			return NULL;
+		if (p[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || p[i + 1] < 2 || i + p[i + 1] > len)
+			return NULL;
+		if (p[i] == kind)
+			return p + i;
+		i = (uint16_t)(i + p[i + 1]);
+	}
+	return NULL;
+}

@@ -157,4 +157,28 @@ void fx_expect_drop(struct fx *fx, struct rte_mbuf *m, enum stk_drop reason);
 /* Append @n zero bytes of Ethernet padding (not counted by any header). */
 void fx_pad(struct rte_mbuf *m, uint16_t n);
 
+/* ---- TCP (additions) ---- */
+
+#include <rte_tcp.h>
+
+/* A TCP segment from fx_mac_peer to fx_mac_us, correct checksums. @flags
+ * are RTE_TCP_*_FLAG bits; @opt/@optlen the options as they go on the wire
+ * (@optlen a multiple of 4, at most 40); the payload is @data, or byte i =
+ * (i * 7 + 1) & 0xff when @data is NULL. */
+struct rte_mbuf *fx_tcp4(struct rte_mempool *mp, const char *src, const char *dst, uint16_t sport,
+			 uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t win,
+			 const uint8_t *opt, uint8_t optlen, const void *data, uint16_t len);
+struct rte_tcp_hdr *fx_tcp(struct rte_mbuf *m);
+/* Header length from the data offset; payload pointer and length. */
+uint16_t fx_tcp_hlen(struct rte_mbuf *m);
+uint8_t *fx_tcp_payload(struct rte_mbuf *m);
+uint16_t fx_tcp_payload_len(struct rte_mbuf *m);
+/* Recompute the TCP checksum after an edit (software, full). */
+void fx_tcp_fix(struct rte_mbuf *m);
+/* Independent check (plain loop over the pseudo-header and segment). */
+bool fx_tcp_cksum_valid(struct rte_mbuf *m);
+/* First option @kind of the segment (walks NOP/EOL and lengths); NULL
+ * if absent or the option list is malformed. */
+const uint8_t *fx_tcp_opt(struct rte_mbuf *m, uint8_t kind);
+
 #endif /* SL_FIXTURE_H */

@@ -17,9 +17,14 @@
  *   [stack]   arp_entries, arp_timeout, arp_retry_ms, arp_retries,
  *             arp_pending, arp_static ("ip mac, ip mac"), icmp_rate,
  *             icmp_burst, ttl
- *   [service] udp_port
+ *   [service] udp_port, tcp_port
  *   [pipeline] rx_lcores, worker_lcores, tx_lcores (lcore lists "0,2-3"),
  *             ring_size, rx_burst, worker_burst, tx_burst
+ *   [tcp]     max_conns, time_wait_ms, max_time_wait, r2, r2_syn, rto_min_ms,
+ *             delack_ms, nagle, keepalive, keepalive_idle, keepalive_intvl,
+ *             keepalive_probes, sndbuf, rcvbuf, ooo_bytes, ooo_segs,
+ *             syn_backlog, syncookies, challenge_acks, timestamps, sack,
+ *             window_scaling
  *
  * Only main() and the tests call these; none is for the data path.
  */
@@ -116,6 +121,7 @@ struct app_config {
 
 	/* [service] */
 	uint16_t udp_port;            /**< 1..65535, default 7 */
+	uint16_t tcp_port;            /**< 1..65535, default 7 */
 	uint32_t work_cycles;         /**< udp-spin's cycles per request, default 500 */
 
 	/* [pipeline] (used when mode = pipeline) */
@@ -126,6 +132,30 @@ struct app_config {
 	uint16_t pipe_rx_burst;       /**< 1..256, default 32 */
 	uint16_t pipe_worker_burst;   /**< 1..256, default 32 */
 	uint16_t pipe_tx_burst;       /**< 1..256, default 32 */
+
+	/* [tcp] (stk_tcp.h; the table in app_config.c has bounds and help) */
+	uint32_t tcp_max_conns;       /**< per lcore, 0 = TCP off; default 1024 */
+	uint32_t tcp_time_wait_ms;    /**< 2 MSL, default 60000 */
+	uint32_t tcp_max_time_wait;   /**< 0 = max_conns / 4 */
+	uint32_t tcp_r2;              /**< seconds, default 100 */
+	uint32_t tcp_r2_syn;          /**< seconds, >= 180 */
+	uint32_t tcp_rto_min_ms;      /**< default 1000 */
+	uint32_t tcp_delack_ms;       /**< default 40 */
+	bool tcp_nagle;               /**< default yes */
+	bool tcp_keepalive;           /**< default no */
+	uint32_t tcp_ka_idle;         /**< seconds, default 7200 */
+	uint32_t tcp_ka_intvl;        /**< seconds, default 75 */
+	uint32_t tcp_ka_probes;       /**< default 9 */
+	uint32_t tcp_sndbuf;          /**< bytes, default 65536 */
+	uint32_t tcp_rcvbuf;          /**< bytes, default 65536 */
+	uint32_t tcp_ooo_bytes;       /**< 0 = rcvbuf */
+	uint32_t tcp_ooo_segs;        /**< default 64 */
+	uint32_t tcp_syn_backlog;     /**< default 256 */
+	bool tcp_syncookies;          /**< default yes */
+	uint32_t tcp_chack;           /**< challenge ACKs per second, default 10 */
+	bool tcp_ts;                  /**< offer timestamps, default yes */
+	bool tcp_sack;                /**< offer SACK, default yes */
+	bool tcp_ws;                  /**< offer window scaling, default yes */
 };
 
 /**

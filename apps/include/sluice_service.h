@@ -11,6 +11,13 @@
  * stack for their flow: the one that received them in run-to-completion
  * mode, the worker that owns the flow in pipeline mode.
  *
+ * Connections to the configured TCP port arrive through the tcp callbacks
+ * (struct stk_tcp_ops, see stk_tcp.h): on_accept, on_data, on_sent,
+ * on_close; the service answers with stk_tcp_send(), stk_tcp_send_mbuf(),
+ * stk_tcp_shutdown(), stk_tcp_close() or stk_tcp_abort(), and may open
+ * connections of its own with stk_tcp_connect(). One table serves UDP and
+ * TCP: a service may set both.
+ *
  * Adding a service: write apps/services/my_svc.c with
  *
  *     static enum stk_udp_verdict
@@ -40,6 +47,8 @@ struct sl_service_env {
 	unsigned int lcore_id;
 	struct stk_ctx *stk;  /**< this lcore's stack context */
 	uint16_t udp_port;    /**< [service] udp_port */
+	uint16_t tcp_port;    /**< [service] tcp_port */
+	uint32_t tcp_max_conns; /**< [tcp] max_conns: connections per lcore at most */
 	uint32_t work_cycles; /**< [service] work_cycles (services that simulate work) */
 };
 
@@ -55,6 +64,14 @@ struct sl_service {
 	 *  msg->m (see enum stk_udp_verdict). Runs on the data path: no
 	 *  allocation, lock, syscall or log line per packet. */
 	stk_udp_rx_fn udp_rx;
+	/** TCP callbacks (stk_tcp.h). When on_accept or on_data is set,
+	 *  sluice listens on [service] tcp_port on every lcore (the listener's
+	 *  arg, on_accept's listen_arg, is that lcore's state) and, before
+	 *  lcore_fini, aborts the connections still open with
+	 *  on_close(STK_TCP_CLOSE_ABORT) so that per-connection state can be
+	 *  freed there. Same rules as udp_rx: data path, no allocation, lock,
+	 *  syscall or log line per call. */
+	struct stk_tcp_ops tcp;
 };
 
 /** Register a service (called by SL_SERVICE_REGISTER at load time). */

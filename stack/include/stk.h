@@ -24,6 +24,8 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "stk_tcp.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -77,7 +79,27 @@ extern "C" {
 	X(NO_MBUF, "no_mbuf")                                                                      \
 	X(TX_FULL, "tx_full")                                                                      \
 	X(UDP_TX_BAD, "udp_tx_bad")                                                                \
-	X(RING_FULL, "ring_full")
+	X(RING_FULL, "ring_full")                                                                  \
+	X(TCP_TOO_SHORT, "tcp_too_short")                                                          \
+	X(TCP_BAD_OFFSET, "tcp_bad_offset")                                                        \
+	X(TCP_BAD_CKSUM, "tcp_bad_cksum")                                                          \
+	X(TCP_BAD_FLAGS, "tcp_bad_flags")                                                          \
+	X(TCP_BAD_PORT, "tcp_bad_port")                                                            \
+	X(TCP_BAD_OPTION, "tcp_bad_option")                                                        \
+	X(TCP_NO_LISTENER, "tcp_no_listener")                                                      \
+	X(TCP_LISTEN_DROP, "tcp_listen_drop")                                                      \
+	X(TCP_SYN_BACKLOG, "tcp_syn_backlog")                                                      \
+	X(TCP_TABLE_FULL, "tcp_table_full")                                                        \
+	X(TCP_OUT_OF_WINDOW, "tcp_out_of_window")                                                  \
+	X(TCP_DUPLICATE, "tcp_duplicate")                                                          \
+	X(TCP_PAWS, "tcp_paws")                                                                    \
+	X(TCP_NO_TS, "tcp_no_timestamp")                                                           \
+	X(TCP_RST_INVALID, "tcp_rst_invalid")                                                      \
+	X(TCP_SYN_INVALID, "tcp_syn_invalid")                                                      \
+	X(TCP_NO_ACK, "tcp_no_ack")                                                                \
+	X(TCP_BAD_ACK, "tcp_bad_ack")                                                              \
+	X(TCP_OOO_LIMIT, "tcp_ooo_limit")                                                          \
+	X(TCP_CLOSED, "tcp_data_after_close")
 
 enum stk_drop {
 #define STK_DROP_ENUM(id, name) STK_DROP_##id,
@@ -109,7 +131,29 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(udp_delivered, "udp_delivered")                                                          \
 	X(arp_learn_table_full, "arp_learn_table_full")                                            \
 	X(arp_shared, "arp_shared")                                                                \
-	X(arp_remote_learned, "arp_remote_learned")
+	X(arp_remote_learned, "arp_remote_learned")                                                \
+	X(tcp_rx, "tcp_rx")                                                                        \
+	X(tcp_tx, "tcp_tx")                                                                        \
+	X(tcp_rx_bytes, "tcp_rx_bytes")                                                            \
+	X(tcp_tx_bytes, "tcp_tx_bytes")                                                            \
+	X(tcp_accepted, "tcp_accepted")                                                            \
+	X(tcp_connected, "tcp_connected")                                                          \
+	X(tcp_closed, "tcp_closed")                                                                \
+	X(tcp_reset, "tcp_reset")                                                                  \
+	X(tcp_timeouts, "tcp_timeouts")                                                            \
+	X(tcp_rst_sent, "tcp_rst_sent")                                                            \
+	X(tcp_rst_rcvd, "tcp_rst_rcvd")                                                            \
+	X(tcp_retransmits, "tcp_retransmits")                                                      \
+	X(tcp_rto, "tcp_rto")                                                                      \
+	X(tcp_fast_retransmits, "tcp_fast_retransmits")                                            \
+	X(tcp_challenge_acks, "tcp_challenge_acks")                                                \
+	X(tcp_challenge_acks_limited, "tcp_challenge_acks_limited")                                \
+	X(tcp_persist_probes, "tcp_persist_probes")                                                \
+	X(tcp_keepalive_probes, "tcp_keepalive_probes")                                            \
+	X(tcp_delayed_acks, "tcp_delayed_acks")                                                    \
+	X(tcp_tw_recycled, "tcp_tw_recycled")                                                      \
+	X(tcp_syncookies_sent, "tcp_syncookies_sent")                                              \
+	X(tcp_syncookies_ok, "tcp_syncookies_ok")
 
 struct stk_stats {
 #define STK_STATS_FIELD(f, name) uint64_t f;
@@ -183,6 +227,9 @@ struct stk_conf {
 	 *  arp_unsolicited, because another context may have asked. */
 	stk_arp_notify_fn arp_notify;
 	void *arp_notify_arg;
+
+	/** TCP (stk_tcp.h); tcp.max_conns = 0 leaves it off. */
+	struct stk_tcp_conf tcp;
 };
 
 struct stk_ctx;

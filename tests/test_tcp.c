@@ -1,0 +1,2262 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP state machine tests on virtual time: the test is the peer. It
+ * builds each segment in code (fx_tcp4), feeds it to a stack with one
+ * listener or one active open, and checks what the stack sent back, what
+ * the service was told, and the drop counters. Each test names the RFC 9293
+ * requirement it checks (../shared/rfc9293_requirements.tsv) or the RFC
+ * section for behaviour beyond it. Teardown asserts that every mbuf went
+ * back to the pool.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "stk_tcp.h"
+
+#define LPORT 80
+#define PPORT 40000
+#define PISN 1000u
+#define DATA_MAX (1u << 20)
+#define PAT_LEN (1u << 20)
+
+static struct rte_mempool *mp;
+static uint8_t pat[PAT_LEN];
+
+struct svc {
+	struct stk_tcp_conn *conn;
+	unsigned int accepts, connects, closes, eofs, sents;
+	enum stk_tcp_close_reason reason;
+	uint32_t space;
+	uint8_t *data;
+	uint32_t n_data;
+	bool hold;	/* on_data consumes nothing */
+	int accept_ret; /* on_accept's answer */
+	bool abort_on_data;
+};
+
+struct t {
+	struct fx *fx;
+	struct svc svc;
+	uint32_t snd; /* the peer's next sequence number */
+	uint32_t rcv; /* what the peer expects next from the stack */
+	uint32_t iss;
+	uint16_t win;
+	uint16_t pport, lport;
+	bool ts;
+	uint32_t tsval, tsecr;
+};
+
+/* ---- the service ---- */
+
+static int
+svc_accept(void *arg, struct stk_tcp_conn *c, void **conn_arg)
+{
+	struct svc *s = arg;
+
+	s->accepts++;
+	s->conn = c;
+	*conn_arg = s;
+	return s->accept_ret;
+}
+
+static void
+svc_connected(void *arg, struct stk_tcp_conn *c)
+{
+	struct svc *s = arg;
+
+	s->connects++;
+	s->conn = c;
+}
+
+static uint32_t
+svc_data(void *arg, struct stk_tcp_conn *c, struct rte_mbuf *m, uint32_t len)
+{
+	struct svc *s = arg;
+	uint32_t off = 0;
+	struct rte_mbuf *seg;
+
+	if (m == NULL) {
+		s->eofs++;
+		return 0;
+	}
+	assert_int_equal(rte_pktmbuf_pkt_len(m), len);
+	for (seg = m; seg != NULL; seg = seg->next) {
+		uint32_t n = RTE_MIN((uint32_t)seg->data_len, DATA_MAX - s->n_data);
+
+		memcpy(s->data + s->n_data, rte_pktmbuf_mtod(seg, uint8_t *), n);
+		s->n_data += n;
+		off += seg->data_len;
+	}
+	assert_int_equal(off, len);
+	rte_pktmbuf_free(m);
+	if (s->abort_on_data)
+		stk_tcp_abort(c);
+	return s->hold ? 0 : len;
+}
+
+static void
+svc_sent(void *arg, struct stk_tcp_conn *c, uint32_t space)
+{
+	struct svc *s = arg;
+
+	RTE_SET_USED(c);
+	s->sents++;
+	s->space = space;
+}
+
+static void
+svc_close(void *arg, struct stk_tcp_conn *c, enum stk_tcp_close_reason why)
+{
+	struct svc *s = arg;
+
+	s->closes++;
+	s->reason = why;
+	if (s->conn == c)
+		s->conn = NULL;
+}
+
+static const struct stk_tcp_ops ops = {
+	.on_accept = svc_accept,
+	.on_connected = svc_connected,
+	.on_data = svc_data,
+	.on_sent = svc_sent,
+	.on_close = svc_close,
+};
+
+/* ---- harness ---- */
+
+static int
+setup(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	struct stk_conf *c;
+
+	assert_non_null(t);
+	t->fx = fx_new(mp);
+	c = &t->fx->conf;
+	c->tcp.max_conns = 16;
+	c->tcp.time_wait_ms = 2000;
+	/* the peer's MAC is known: active opens need no ARP round */
+	c->n_arp_static = 1;
+	c->arp_static[0].ip = fx_ip(FX_IP_PEER);
+	c->arp_static[0].mac = fx_mac_peer;
+	t->svc.data = malloc(DATA_MAX);
+	assert_non_null(t->svc.data);
+	t->win = 65535;
+	t->pport = PPORT;
+	t->lport = LPORT;
+	t->snd = PISN;
+	t->tsval = 5000;
+	*state = t;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct t *t = *state;
+
+	fx_delete(t->fx);
+	free(t->svc.data);
+	free(t);
+	return 0;
+}
+
+static void
+start(struct t *t)
+{
+	assert_int_equal(fx_start(t->fx), 0);
+	assert_int_equal(stk_tcp_listen(t->fx->stk, LPORT, &ops, &t->svc), 0);
+}
+
+static void
+adv(struct t *t, uint64_t ms)
+{
+	fx_advance_ms(t->fx, ms);
+	stk_timer_run(t->fx->stk);
+}
+
+/* Advance in steps, running timers at each, like the loop does. */
+static void
+adv_steps(struct t *t, uint64_t ms, uint64_t step)
+{
+	uint64_t done;
+
+	for (done = 0; done < ms; done += step)
+		adv(t, RTE_MIN(step, ms - done));
+}
+
+static unsigned int
+nout(const struct t *t)
+{
+	return t->fx->cap.n;
+}
+
+static void
+clr(struct t *t)
+{
+	fx_cap_clear(&t->fx->cap);
+}
+
+struct seg {
+	uint32_t seq, ack, len;
+	uint8_t flags;
+	uint16_t win, sport, dport;
+	struct rte_mbuf *m;
+};
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The i-th segment the stack sent, checked for well-formedness. */
+static struct seg
+out(struct t *t, unsigned int i)
+{
+	struct rte_mbuf *m;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	const uint8_t *o;
+	struct seg s;
+
+	assert_true(i < nout(t));
+	m = t->fx->cap.pkts[i];
+	assert_int_equal(rte_be_to_cpu_16(fx_eth(m)->ether_type), RTE_ETHER_TYPE_IPV4);
+	ip = fx_ip4(m);
+	assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
+	assert_true(fx_ip4_cksum_valid(m));
+	assert_true(fx_tcp_cksum_valid(m)); /* MUST-2 */
+	assert_int_equal(ip->src_addr, fx_ip(FX_IP_US));
+	assert_true(rte_is_same_ether_addr(&fx_eth(m)->dst_addr, &fx_mac_peer));
+	assert_true(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG));
+	th = fx_tcp(m);
+	s.seq = rte_be_to_cpu_32(th->sent_seq);
+	s.ack = rte_be_to_cpu_32(th->recv_ack);
+	s.flags = th->tcp_flags;
+	s.win = rte_be_to_cpu_16(th->rx_win);
+	s.sport = rte_be_to_cpu_16(th->src_port);
+	s.dport = rte_be_to_cpu_16(th->dst_port);
+	s.len = fx_tcp_payload_len(m);
+	s.m = m;
+	/* MUST-65: MSS only on SYNs */
+	if (!(s.flags & RTE_TCP_SYN_FLAG))
+		assert_null(fx_tcp_opt(m, 2));
+	o = fx_tcp_opt(m, 8);
+	if (o != NULL)
+		t->tsecr = get32(o + 2);
+	return s;
+}
+
+static struct seg
+last(struct t *t)
+{
+	assert_true(nout(t) > 0);
+	return out(t, nout(t) - 1);
+}
+
+/* A segment from the peer. */
+static uint16_t
+pin(struct t *t, uint8_t flags, uint32_t seq, uint32_t ack, const void *data, uint16_t len)
+{
+	uint8_t opt[12];
+	uint8_t ol = 0;
+	struct rte_mbuf *m;
+
+	if (t->ts) {
+		uint32_t v = rte_cpu_to_be_32(t->tsval), e = rte_cpu_to_be_32(t->tsecr);
+
+		opt[0] = 1;
+		opt[1] = 1;
+		opt[2] = 8;
+		opt[3] = 10;
+		memcpy(opt + 4, &v, 4);
+		memcpy(opt + 8, &e, 4);
+		ol = 12;
+	}
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, t->pport, t->lport, seq, ack, flags, t->win, opt, ol,
+		    data, len);
+	return fx_input(t->fx, m);
+}
+
+/* The peer's next in-order segment; its data is pat[] at its offset. */
+static uint16_t
+psend(struct t *t, uint8_t flags, uint16_t len)
+{
+	uint16_t r = pin(t, flags, t->snd, t->rcv, pat + (t->snd - PISN - 1), len);
+
+	t->snd += len + ((flags & RTE_TCP_FIN_FLAG) ? 1 : 0);
+	return r;
+}
+
+static uint16_t
+pack(struct t *t)
+{
+	return psend(t, RTE_TCP_ACK_FLAG, 0);
+}
+
+static uint8_t
+opt_build(uint8_t *o, uint16_t mss, int ws, bool sack, bool ts, uint32_t tsval)
+{
+	uint8_t n = 0;
+
+	if (mss != 0) {
+		o[n++] = 2;
+		o[n++] = 4;
+		o[n++] = (uint8_t)(mss >> 8);
+		o[n++] = (uint8_t)mss;
+	}
+	if (sack) {
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 4;
+		o[n++] = 2;
+	}
+	if (ts) {
+		uint32_t v = rte_cpu_to_be_32(tsval);
+
+		o[n++] = 1;
+		o[n++] = 1;
+		o[n++] = 8;
+		o[n++] = 10;
+		memcpy(o + n, &v, 4);
+		memset(o + n + 4, 0, 4);
+		n += 8;
+	}
+	if (ws >= 0) {
+		o[n++] = 1;
+		o[n++] = 3;
+		o[n++] = 3;
+		o[n++] = (uint8_t)ws;
+	}
+	return n;
+}
+
+static bool
+opt_has(const uint8_t *o, uint8_t ol, uint8_t kind)
+{
+	uint8_t i = 0;
+
+	while (i < ol) {
+		if (o[i] == 0)
+			return false;
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (o[i] == kind)
+			return true;
+		i = (uint8_t)(i + o[i + 1]);
+	}
+	return false;
+}
+
+/* Passive open with SYN options @o: SYN, SYN-ACK, ACK. */
+static void
+establish_opts(struct t *t, const uint8_t *o, uint8_t ol)
+{
+	struct rte_mbuf *m;
+	struct seg s;
+
+	t->ts = opt_has(o, ol, 8);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, t->pport, t->lport, t->snd, 0, RTE_TCP_SYN_FLAG,
+		    t->win, o, ol, NULL, 0);
+	assert_int_equal(fx_input(t->fx, m), 1);
+	t->snd++;
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s.ack, t->snd);
+	t->iss = s.seq;
+	t->rcv = s.seq + 1;
+	clr(t);
+	assert_int_equal(stk_tcp_get_state(NULL), STK_TCP_CLOSED);
+	assert_int_equal(pack(t), 1);
+	assert_int_equal(t->svc.accepts, 1);
+	assert_non_null(t->svc.conn);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	assert_int_equal(nout(t), 0);
+}
+
+static void
+establish(struct t *t)
+{
+	uint8_t o[40];
+
+	establish_opts(t, o, opt_build(o, 1460, -1, false, false, 0));
+}
+
+static uint32_t
+state_count(struct t *t, enum stk_tcp_state s)
+{
+	uint32_t n[STK_TCP_NSTATES];
+
+	stk_tcp_state_counts(t->fx->stk, n);
+	return n[s];
+}
+
+/* The service sends @len bytes of pat[] (from offset @off). */
+static void
+ssend(struct t *t, uint32_t off, uint32_t len)
+{
+	assert_int_equal(stk_tcp_send(t->svc.conn, pat + off, len), (int)len);
+}
+
+static void
+check_payload(struct seg s, uint32_t off)
+{
+	assert_memory_equal(fx_tcp_payload(s.m), pat + off, s.len);
+}
+
+/* ==== opening ==== */
+
+/* RFC 9293 3.10.7.2 LISTEN + SYN; MUST-14 (MSS sent), MUST-67 (from the MTU) */
+static void
+test_listen_syn_gets_synack_mss_14(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	struct rte_mbuf *m;
+	const uint8_t *mss;
+	struct seg s;
+
+	start(t);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0, RTE_TCP_SYN_FLAG, 65535, o,
+		    opt_build(o, 1460, -1, false, false, 0), NULL, 0);
+	assert_int_equal(fx_input(t->fx, m), 1);
+	assert_int_equal(nout(t), 1);
+	s = out(t, 0);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s.ack, PISN + 1);
+	assert_int_equal(s.sport, LPORT);
+	assert_int_equal(s.dport, PPORT);
+	assert_int_equal(s.len, 0);
+	mss = fx_tcp_opt(s.m, 2);
+	assert_non_null(mss);
+	assert_int_equal(mss[2] << 8 | mss[3], 1500 - 40);
+	/* the peer offered neither WS, SACK nor timestamps: none in reply */
+	assert_null(fx_tcp_opt(s.m, 3));
+	assert_null(fx_tcp_opt(s.m, 4));
+	assert_null(fx_tcp_opt(s.m, 8));
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 1);
+	assert_int_equal(state_count(t, STK_TCP_LISTEN), 1);
+	assert_int_equal(t->svc.accepts, 0); /* not before the handshake completes */
+}
+
+/* RFC 9293 3.10.7.4 SYN-RECEIVED + ACK -> ESTABLISHED; the service learns */
+static void
+test_passive_open_established(void **state)
+{
+	struct t *t = *state;
+	struct stk_tcp_tuple tu;
+
+	start(t);
+	establish(t);
+	stk_tcp_get_tuple(t->svc.conn, &tu);
+	assert_int_equal(tu.local_port, LPORT);
+	assert_int_equal(tu.remote_port, PPORT);
+	assert_int_equal(tu.local_ip, fx_ip(FX_IP_US));
+	assert_int_equal(tu.remote_ip, fx_ip(FX_IP_PEER));
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 1);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_accepted, 1);
+	assert_int_equal(fx_drops_total(t->fx), 0);
+}
+
+/* RFC 9293 3.10.7.1: CLOSED port, segment without ACK -> <SEQ=0><ACK=SEG.SEQ+SEG.LEN><RST,ACK> */
+static void
+test_closed_port_syn_gets_rst_ack(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	t->lport = 81;
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_NO_LISTENER), 1);
+	assert_int_equal(fx_drops_total(t->fx), 1);
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s.seq, 0);
+	assert_int_equal(s.ack, PISN + 1);
+	assert_int_equal(s.sport, 81);
+	clr(t);
+	/* with data and FIN, the ACK covers them */
+	assert_int_equal(pin(t, RTE_TCP_FIN_FLAG, PISN, 0, pat, 10), 0);
+	assert_int_equal(last(t).ack, PISN + 11);
+}
+
+/* RFC 9293 3.10.7.1: with ACK -> <SEQ=SEG.ACK><CTL=RST>; never a RST for a RST */
+static void
+test_closed_port_ack_gets_rst_seq_ack(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	t->lport = 81;
+	pin(t, RTE_TCP_ACK_FLAG, PISN, 777777, pat, 5);
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_RST_FLAG);
+	assert_int_equal(s.seq, 777777);
+	clr(t);
+	fx_expect_drop(t->fx,
+		       fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, 81, PISN, 0, RTE_TCP_RST_FLAG, 0,
+			       NULL, 0, NULL, 0),
+		       STK_DROP_TCP_NO_LISTENER);
+}
+
+/* RFC 9293 3.10.7.2: in LISTEN a RST is ignored, an ACK gets a RST */
+static void
+test_listen_rst_ignored_ack_reset(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	fx_expect_drop(t->fx,
+		       fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0, RTE_TCP_RST_FLAG, 0,
+			       NULL, 0, NULL, 0),
+		       STK_DROP_TCP_LISTEN_DROP);
+	pin(t, RTE_TCP_ACK_FLAG, PISN, 4242, NULL, 0);
+	assert_int_equal(last(t).flags, RTE_TCP_RST_FLAG);
+	assert_int_equal(last(t).seq, 4242);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_LISTEN_DROP), 2);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
+}
+
+/* MUST-3: the receiver checks the checksum */
+static void
+test_bad_checksum_dropped_must_3(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *m;
+
+	start(t);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0, RTE_TCP_SYN_FLAG, 65535, NULL,
+		    0, NULL, 0);
+	fx_tcp(m)->cksum ^= 0x0100;
+	fx_expect_drop(t->fx, m, STK_DROP_TCP_BAD_CKSUM);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
+}
+
+/* RELIABILITY.md 1: the data offset is checked against the bytes received */
+static void
+test_bad_data_offset_dropped(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *m;
+
+	start(t);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0, RTE_TCP_SYN_FLAG, 65535, NULL,
+		    0, NULL, 0);
+	fx_tcp(m)->data_off = 4 << 4; /* 16 < 20 */
+	fx_tcp_fix(m);
+	fx_expect_drop(t->fx, m, STK_DROP_TCP_BAD_OFFSET);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0, RTE_TCP_SYN_FLAG, 65535, NULL,
+		    0, NULL, 8);
+	fx_tcp(m)->data_off = 8 << 4; /* 32 > 28 bytes of segment */
+	fx_tcp_fix(m);
+	fx_expect_drop(t->fx, m, STK_DROP_TCP_BAD_OFFSET);
+	fx_expect_drop(t->fx, fx_ip4_raw(mp, FX_IP_PEER, FX_IP_US, IPPROTO_TCP, 19),
+		       STK_DROP_TCP_TOO_SHORT);
+}
+
+/* MUST-7 (illegal option lengths), RELIABILITY.md 1: 0 and 1 are invalid,
+ * an option must end inside the header; no loop on a zero length */
+static void
+test_bad_option_lengths_dropped_must_7(void **state)
+{
+	static const uint8_t bad[][8] = {
+		{2, 0, 0, 0, 0, 0, 0, 0},   /* length 0 */
+		{1, 2, 1, 0, 0, 0, 0, 0},   /* length 1 */
+		{1, 1, 1, 1, 1, 1, 8, 10},  /* TS runs past the header */
+		{2, 5, 5, 180, 0, 0, 0, 0}, /* MSS of length 5 */
+		{3, 4, 7, 0, 0, 0, 0, 0},   /* WS of length 4 */
+		{1, 1, 1, 1, 1, 1, 1, 99},  /* kind without its length byte */
+	};
+	struct t *t = *state;
+	unsigned int i;
+
+	start(t);
+	for (i = 0; i < RTE_DIM(bad); i++)
+		fx_expect_drop(t->fx,
+			       fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0,
+				       RTE_TCP_SYN_FLAG, 65535, bad[i], 8, NULL, 0),
+			       STK_DROP_TCP_BAD_OPTION);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
+}
+
+/* MUST-6 (ignore unknown options), MUST-64 (any alignment), MUST-5 */
+static void
+test_unknown_and_unaligned_options_accepted_must_6_64(void **state)
+{
+	/* NOP, kind 99 of length 2, MSS 512 at an odd offset, EOL */
+	static const uint8_t o[12] = {1, 99, 2, 2, 4, 0x02, 0x00, 0, 0, 0, 0, 0};
+	struct t *t = *state;
+	unsigned int i;
+
+	start(t);
+	establish_opts(t, o, sizeof(o));
+	/* the MSS was honoured: 1500 bytes leave as 512, 512, 476 */
+	ssend(t, 0, 1500);
+	assert_int_equal(nout(t), 3);
+	for (i = 0; i < 3; i++)
+		assert_true(out(t, i).len <= 512);
+	assert_int_equal(out(t, 0).len, 512);
+}
+
+/* MUST-15: without an MSS option the send MSS is 536 */
+static void
+test_no_mss_option_means_536_must_15(void **state)
+{
+	struct t *t = *state;
+	unsigned int i;
+
+	start(t);
+	establish_opts(t, NULL, 0);
+	ssend(t, 0, 2000);
+	/* RFC 5681 3.1: initial window 4 segments of 536 */
+	assert_int_equal(nout(t), 4);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(out(t, i).len, 536);
+	assert_int_equal(out(t, 3).len, 2000 - 3 * 536);
+}
+
+/* MUST-16, SHLD-6: a larger MSS from the peer is clamped to our MTU */
+static void
+test_peer_mss_clamped_to_mtu_must_16(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+
+	start(t);
+	establish_opts(t, o, opt_build(o, 9000, -1, false, false, 0));
+	ssend(t, 0, 3000);
+	assert_int_equal(out(t, 0).len, 1460);
+	check_payload(out(t, 0), 0);
+	check_payload(out(t, 1), 1460);
+}
+
+/* MUST-49: TTL of what we send is configurable */
+static void
+test_ttl_configurable_must_49(void **state)
+{
+	struct t *t = *state;
+
+	t->fx->conf.ttl = 99;
+	start(t);
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	assert_int_equal(fx_ip4(last(t).m)->time_to_live, 99);
+}
+
+/* RFC 9293 3.10.7.2: a SYN with FIN or RST is nonsense; ports 0 too */
+static void
+test_bad_flags_and_port_zero_dropped(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	fx_expect_drop(t->fx,
+		       fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0,
+			       RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG, 65535, NULL, 0, NULL, 0),
+		       STK_DROP_TCP_BAD_FLAGS);
+	fx_expect_drop(t->fx,
+		       fx_tcp4(mp, FX_IP_PEER, FX_IP_US, 0, LPORT, PISN, 0, RTE_TCP_SYN_FLAG, 65535,
+			       NULL, 0, NULL, 0),
+		       STK_DROP_TCP_BAD_PORT);
+}
+
+/* ==== data ==== */
+
+/* SHLD-18, MUST-40 (delay < 0.5 s), MUST-58: one segment waits for the
+ * delayed-ACK timer (40 ms) */
+static void
+test_delayed_ack_must_40(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	assert_int_equal(psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 100), 1);
+	assert_int_equal(t->svc.n_data, 100);
+	assert_memory_equal(t->svc.data, pat, 100);
+	assert_int_equal(nout(t), 0);
+	adv(t, 39);
+	assert_int_equal(nout(t), 0);
+	adv(t, 1);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(last(t).flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(fx_stats(t->fx).tcp_delayed_acks, 1);
+}
+
+/* SHLD-19: every second full-sized segment is ACKed at once */
+static void
+test_ack_every_second_full_segment_shld_19(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	psend(t, RTE_TCP_ACK_FLAG, 1460);
+	assert_int_equal(nout(t), 0);
+	psend(t, RTE_TCP_ACK_FLAG, 1460);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(t->svc.n_data, 2920);
+	assert_memory_equal(t->svc.data, pat, 2920);
+}
+
+/* SHLD-31 (queue out-of-order), MAY-13 (ACK it at once), RFC 2018 SACK
+ * blocks, MUST-59 (everything queued processed before the ACK) */
+static void
+test_out_of_order_queued_and_sacked_shld_31(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	const uint8_t *sack;
+	uint32_t base;
+	struct seg s;
+
+	start(t);
+	establish_opts(t, o, opt_build(o, 1460, -1, true, false, 0));
+	base = t->snd;
+	/* bytes 100..199 first */
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, base + 100, t->rcv, pat + 100, 100), 1);
+	assert_int_equal(t->svc.n_data, 0);
+	assert_int_equal(nout(t), 1);
+	s = last(t);
+	assert_int_equal(s.ack, base);
+	sack = fx_tcp_opt(s.m, 5);
+	assert_non_null(sack);
+	assert_int_equal(sack[1], 10);
+	assert_int_equal(get32(sack + 2), base + 100);
+	assert_int_equal(get32(sack + 6), base + 200);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 1);
+	clr(t);
+	/* then 0..99: both delivered in order, ACKed at once */
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, base, t->rcv, pat, 100), 1);
+	assert_int_equal(t->svc.n_data, 200);
+	assert_memory_equal(t->svc.data, pat, 200);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).ack, base + 200);
+	assert_null(fx_tcp_opt(last(t).m, 5));
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* RELIABILITY.md 6: out-of-order segments per connection are bounded */
+static void
+test_out_of_order_limit_counted(void **state)
+{
+	struct t *t = *state;
+	unsigned int i;
+
+	t->fx->conf.tcp.ooo_max_segs = 3;
+	start(t);
+	establish(t);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd + 10 + 20 * i, t->rcv, pat, 10),
+				 1);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd + 100, t->rcv, pat, 10), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_OOO_LIMIT), 1);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 3);
+	/* overlapping and duplicate pieces do not grow the queue */
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd + 10, t->rcv, pat, 5), 0 + 1);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 3);
+}
+
+/* Overlapping out-of-order pieces reassemble to the right bytes */
+static void
+test_reassembly_overlaps(void **state)
+{
+	struct t *t = *state;
+	uint32_t b;
+
+	start(t);
+	establish(t);
+	b = t->snd;
+	pin(t, RTE_TCP_ACK_FLAG, b + 50, t->rcv, pat + 50, 50);	  /* 50..99 */
+	pin(t, RTE_TCP_ACK_FLAG, b + 80, t->rcv, pat + 80, 60);	  /* 80..139 */
+	pin(t, RTE_TCP_ACK_FLAG, b + 30, t->rcv, pat + 30, 100);  /* 30..129 covers 50..99 */
+	pin(t, RTE_TCP_ACK_FLAG, b + 200, t->rcv, pat + 200, 10); /* 200..209 */
+	pin(t, RTE_TCP_ACK_FLAG, b + 140, t->rcv, pat + 140, 60); /* 140..199 */
+	assert_int_equal(t->svc.n_data, 0);
+	pin(t, RTE_TCP_ACK_FLAG, b, t->rcv, pat, 40); /* 0..39 */
+	assert_int_equal(t->svc.n_data, 210);
+	assert_memory_equal(t->svc.data, pat, 210);
+	assert_int_equal(last(t).ack, b + 210);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* Old data (a retransmission of what we have) is ACKed and dropped as a
+ * duplicate; a segment beyond the window is dropped and ACKed */
+static void
+test_duplicate_and_out_of_window(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	psend(t, RTE_TCP_ACK_FLAG, 100);
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd - 100, t->rcv, pat, 100), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_DUPLICATE), 1);
+	assert_int_equal(last(t).ack, t->snd);
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd + 70000, t->rcv, pat, 100), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_OUT_OF_WINDOW), 1);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(t->svc.n_data, 100);
+}
+
+/* Sending: data goes out, ACKs free the queue, on_sent reports room;
+ * MUST-61 (PSH on the last segment) */
+static void
+test_send_acked_on_sent_must_61(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	establish(t);
+	assert_int_equal(stk_tcp_send_space(t->svc.conn), 65536);
+	ssend(t, 0, 2000);
+	assert_int_equal(nout(t), 2);
+	s = out(t, 0);
+	assert_int_equal(s.seq, t->rcv);
+	assert_int_equal(s.len, 1460);
+	assert_false(s.flags & RTE_TCP_PSH_FLAG);
+	check_payload(s, 0);
+	s = out(t, 1);
+	assert_int_equal(s.seq, t->rcv + 1460);
+	assert_int_equal(s.len, 540);
+	assert_true(s.flags & RTE_TCP_PSH_FLAG);
+	check_payload(s, 1460);
+	assert_int_equal(stk_tcp_send_space(t->svc.conn), 65536 - 2000);
+	t->rcv += 2000;
+	clr(t);
+	pack(t);
+	assert_int_equal(t->svc.sents, 1);
+	assert_int_equal(t->svc.space, 65536);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* SHLD-7 (Nagle) and MUST-17 (the application can turn it off) */
+static void
+test_nagle_and_nodelay_must_17(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 1);
+	ssend(t, 1, 1);
+	ssend(t, 2, 1);
+	/* the first small segment goes; the others wait for its ACK */
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).len, 1);
+	t->rcv += 1;
+	clr(t);
+	pack(t);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).len, 2);
+	check_payload(last(t), 1);
+	t->rcv += 2;
+	clr(t);
+	pack(t);
+	stk_tcp_set_nodelay(t->svc.conn, true);
+	ssend(t, 3, 1);
+	ssend(t, 4, 1);
+	assert_int_equal(nout(t), 2);
+}
+
+/* zero copy: the service's mbufs go into the queue as they are */
+static void
+test_send_mbuf_chain(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *a, *b;
+
+	start(t);
+	establish(t);
+	a = fx_payload(mp, 1000, 0);
+	b = fx_payload(mp, 1000, 0);
+	memcpy(rte_pktmbuf_mtod(a, uint8_t *), pat, 1000);
+	memcpy(rte_pktmbuf_mtod(b, uint8_t *), pat + 1000, 1000);
+	assert_int_equal(rte_pktmbuf_chain(a, b), 0);
+	assert_int_equal(stk_tcp_send_mbuf(t->svc.conn, a), 0);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 2);
+	assert_int_equal(nout(t), 2);
+	check_payload(out(t, 0), 0);
+	check_payload(out(t, 1), 1460);
+	t->rcv += 2000;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* ==== retransmission and loss recovery ==== */
+
+/* RFC 6298 (initial RTO 1 s, 5.5 backoff), MUST-19 (exponential backoff) */
+static void
+test_rto_backoff_must_19(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	clr(t);
+	adv_steps(t, 999, 10);
+	assert_int_equal(nout(t), 0);
+	adv(t, 1);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, t->rcv);
+	assert_int_equal(last(t).len, 100);
+	check_payload(last(t), 0);
+	clr(t);
+	adv_steps(t, 1999, 10);
+	assert_int_equal(nout(t), 0);
+	adv(t, 1);
+	assert_int_equal(nout(t), 1);
+	clr(t);
+	adv_steps(t, 3999, 10);
+	assert_int_equal(nout(t), 0);
+	adv(t, 1);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 3);
+	/* the ACK ends it */
+	t->rcv += 100;
+	clr(t);
+	pack(t);
+	adv_steps(t, 20000, 100);
+	assert_int_equal(nout(t), 0);
+}
+
+/* MUST-18 (Karn): an ACK of retransmitted data gives no RTT sample, so it
+ * cannot stretch the RTO; the backoff is dropped with the next new ACK */
+static void
+test_karn_no_sample_from_retransmission_must_18(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	adv(t, 1000); /* retransmission */
+	adv(t, 500);
+	t->rcv += 100;
+	clr(t);
+	pack(t); /* 1.5 s after the first send: ambiguous, not sampled */
+	ssend(t, 100, 100);
+	clr(t);
+	/* RTO is 1 s again (a 1.5 s sample would have made it about 1.7 s) */
+	adv_steps(t, 999, 1);
+	assert_int_equal(nout(t), 0);
+	adv(t, 1);
+	assert_int_equal(nout(t), 1);
+}
+
+/* MUST-20, MUST-21 (R2 configurable): give up after R2; the service hears
+ * TIMEOUT (MUST-12) and the peer a RST */
+static void
+test_r2_closes_must_20(void **state)
+{
+	struct t *t = *state;
+
+	t->fx->conf.tcp.r2_ms = 10000;
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	adv_steps(t, 9000, 100);
+	assert_int_equal(t->svc.closes, 0);
+	adv_steps(t, 30000, 100);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_TIMEOUT);
+	assert_int_equal(last(t).flags & RTE_TCP_RST_FLAG, RTE_TCP_RST_FLAG);
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_timeouts, 1);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+static void
+connect_peer(struct t *t, uint16_t dport)
+{
+	struct stk_tcp_conn *c = NULL;
+	struct seg s;
+
+	assert_int_equal(
+		stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), dport, 0, &ops, &t->svc, &c), 0);
+	assert_non_null(c);
+	t->svc.conn = c;
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG);
+	assert_int_equal(s.dport, dport);
+	t->iss = s.seq;
+	t->rcv = s.seq + 1;
+	t->pport = dport;
+	t->lport = s.sport;
+	assert_int_equal(stk_tcp_get_state(c), STK_TCP_SYN_SENT);
+}
+
+/* MUST-22, MUST-23: SYNs are retransmitted with backoff and given up only
+ * after at least 3 minutes */
+static void
+test_syn_retransmit_r2_3_minutes_must_23(void **state)
+{
+	struct t *t = *state;
+	unsigned int n;
+
+	start(t);
+	connect_peer(t, 8080);
+	clr(t);
+	adv_steps(t, 1000, 10);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).flags, RTE_TCP_SYN_FLAG);
+	assert_int_equal(last(t).seq, t->iss);
+	adv_steps(t, 2000, 10);
+	assert_int_equal(nout(t), 2);
+	adv_steps(t, 170000, 100);
+	assert_int_equal(t->svc.closes, 0);
+	n = nout(t);
+	assert_true(n >= 5 && n <= 9);
+	adv_steps(t, 200000, 100);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_TIMEOUT);
+	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 0);
+}
+
+/* The peer's window opens: grow cwnd by acking @n segments one by one. */
+static void
+grow_cwnd(struct t *t, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		ssend(t, t->rcv - t->iss - 1, 1460);
+		t->rcv += 1460;
+		pack(t);
+	}
+	clr(t);
+}
+
+/* RFC 5681 3.2 fast retransmit on the third duplicate ACK, RFC 3042
+ * limited transmit, RFC 6582 NewReno partial ACK (MUST-19 congestion
+ * control) */
+static void
+test_fast_retransmit_newreno(void **state)
+{
+	struct t *t = *state;
+	uint32_t a;
+
+	start(t);
+	establish(t);
+	a = t->rcv;
+	ssend(t, 0, 4 * 1460); /* A B C go (initial window), D waits */
+	assert_int_equal(nout(t), 3);
+	clr(t);
+	/* the peer lost A: the first duplicate ACK lets D out */
+	pack(t);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, a + 3 * 1460);
+	clr(t);
+	pack(t);
+	assert_int_equal(nout(t), 0);
+	pack(t);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, a);
+	assert_int_equal(last(t).len, 1460);
+	check_payload(last(t), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_fast_retransmits, 1);
+	clr(t);
+	/* A arrives: partial ACK up to B, which goes again at once */
+	t->rcv = a + 1460;
+	pack(t);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, a + 1460);
+	check_payload(last(t), 1460);
+	clr(t);
+	t->rcv = a + 4 * 1460;
+	pack(t);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* RFC 5827 early retransmit: two segments out, nothing more to send: one
+ * duplicate ACK is enough */
+static void
+test_early_retransmit(void **state)
+{
+	struct t *t = *state;
+	uint32_t a;
+
+	start(t);
+	establish(t);
+	a = t->rcv;
+	ssend(t, 0, 2 * 1460);
+	assert_int_equal(nout(t), 2);
+	clr(t);
+	pack(t);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, a);
+	assert_int_equal(fx_stats(t->fx).tcp_fast_retransmits, 1);
+}
+
+static uint16_t
+pin_sack(struct t *t, uint32_t ack, const uint32_t *blk, unsigned int n)
+{
+	uint8_t o[40];
+	uint8_t ol = 0;
+	unsigned int i;
+
+	o[ol++] = 1;
+	o[ol++] = 1;
+	o[ol++] = 5;
+	o[ol++] = (uint8_t)(2 + 8 * n);
+	for (i = 0; i < 2 * n; i++) {
+		uint32_t v = rte_cpu_to_be_32(blk[i]);
+
+		memcpy(o + ol, &v, 4);
+		ol += 4;
+	}
+	return fx_input(t->fx, fx_tcp4(mp, FX_IP_PEER, FX_IP_US, t->pport, t->lport, t->snd, ack,
+				       RTE_TCP_ACK_FLAG, t->win, o, ol, NULL, 0));
+}
+
+/* RFC 2018 + RFC 6675: SACK decides what is retransmitted: the holes
+ * (B, D), never the SACKed segments (C, E, F) */
+static void
+test_sack_retransmits_holes_only(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	uint32_t a, blk[4];
+	unsigned int i;
+	bool seen_b = false, seen_d = false;
+
+	start(t);
+	establish_opts(t, o, opt_build(o, 1460, -1, true, false, 0));
+	grow_cwnd(t, 3); /* cwnd 6 segments */
+	a = t->rcv;
+	ssend(t, a - t->iss - 1, 6 * 1460); /* A..F */
+	assert_int_equal(nout(t), 6);
+	clr(t);
+	/* the peer got A, C, E, F */
+	blk[0] = a + 2 * 1460;
+	blk[1] = a + 3 * 1460;
+	blk[2] = a + 4 * 1460;
+	blk[3] = a + 6 * 1460;
+	pin_sack(t, a + 1460, blk, 1);
+	pin_sack(t, a + 1460, blk, 2);
+	pin_sack(t, a + 1460, blk, 2);
+	pin_sack(t, a + 1460, blk, 2);
+	assert_true(nout(t) >= 2);
+	for (i = 0; i < nout(t); i++) {
+		struct seg s = out(t, i);
+
+		assert_true(s.seq == a + 1460 || s.seq == a + 3 * 1460);
+		seen_b |= s.seq == a + 1460;
+		seen_d |= s.seq == a + 3 * 1460;
+	}
+	assert_true(seen_b && seen_d);
+	clr(t);
+	t->rcv = a + 6 * 1460;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* ==== windows ==== */
+
+/* MUST-36 (probe a zero window), SHLD-29 (first probe after RTO), SHLD-30
+ * (exponential backoff), MUST-37 (the window may stay zero forever),
+ * MUST-35 (data flows when it opens) */
+static void
+test_zero_window_probe_must_36_37(void **state)
+{
+	struct t *t = *state;
+	unsigned int probes;
+
+	start(t);
+	establish(t);
+	t->win = 0;
+	pack(t);
+	ssend(t, 0, 100);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 999, 10);
+	assert_int_equal(nout(t), 0);
+	adv(t, 1);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, t->rcv - 1); /* SND.UNA - 1: elicits an ACK */
+	assert_int_equal(last(t).len, 0);
+	clr(t);
+	pack(t); /* the peer answers, window still 0 */
+	adv_steps(t, 1999, 10);
+	assert_int_equal(nout(t), 0);
+	adv(t, 1);
+	assert_int_equal(nout(t), 1);
+	/* ten minutes later the connection is still there, still probing,
+	 * at most once a minute */
+	clr(t);
+	adv_steps(t, 600000, 1000);
+	probes = nout(t);
+	assert_true(probes >= 10 && probes <= 20);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	assert_int_equal(t->svc.closes, 0);
+	clr(t);
+	t->win = 65535;
+	pack(t);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).len, 100);
+	check_payload(last(t), 0);
+}
+
+/* MUST-38: sender SWS avoidance; a small usable window is not used until
+ * the override timer */
+static void
+test_sender_sws_avoidance_must_38(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	t->win = 1000;
+	pack(t);
+	ssend(t, 0, 3000);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 1000, 10);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).len, 1000);
+	check_payload(last(t), 0);
+}
+
+/* MUST-39: receiver SWS avoidance; MUST-34/SHLD-14: the right edge never
+ * moves left */
+static void
+test_receiver_sws_avoidance_must_39(void **state)
+{
+	struct t *t = *state;
+	uint32_t right;
+
+	t->fx->conf.tcp.rcvbuf = 8192;
+	start(t);
+	establish(t);
+	t->svc.hold = true;
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1000);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1000);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1000);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 1096);
+	adv(t, 50);
+	right = last(t).ack + last(t).win;
+	assert_int_equal(last(t).win, 8192 - 4096);
+	assert_int_equal(right, t->snd + 4096);
+	clr(t);
+	/* consuming 100 bytes is not worth a window update */
+	stk_tcp_recved(t->svc.conn, 100);
+	assert_int_equal(nout(t), 0);
+	/* 1500 more is (>= one MSS) */
+	stk_tcp_recved(t->svc.conn, 1500);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).win, 4096 + 1600);
+	assert_true(last(t).ack + last(t).win >= right);
+}
+
+/* MUST-66: with our window closed, ACKs and RSTs are still processed;
+ * MAY-8: the window may stay closed */
+static void
+test_zero_rcv_window_still_processes_acks_must_66(void **state)
+{
+	struct t *t = *state;
+
+	t->fx->conf.tcp.rcvbuf = 2000;
+	start(t);
+	establish(t);
+	t->svc.hold = true;
+	psend(t, RTE_TCP_ACK_FLAG, 1000);
+	psend(t, RTE_TCP_ACK_FLAG, 1000);
+	adv(t, 50);
+	assert_int_equal(last(t).win, 0);
+	ssend(t, 0, 10);
+	clr(t);
+	/* the peer's probe with data: not taken, but its ACK is */
+	t->rcv += 10;
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd, t->rcv, pat, 1), 1);
+	assert_int_equal(t->svc.sents, 1);
+	assert_int_equal(t->svc.n_data, 2000);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(last(t).win, 0);
+	/* a RST at RCV.NXT still resets */
+	pin(t, RTE_TCP_RST_FLAG, t->snd, 0, NULL, 0);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_RST);
+}
+
+/* RFC 7323: window scaling both ways when both offer it; SYN windows are
+ * not scaled */
+static void
+test_window_scaling(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	struct rte_mbuf *m;
+	const uint8_t *ws;
+	struct seg s;
+
+	t->fx->conf.tcp.rcvbuf = 1 << 20;
+	start(t);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, PPORT, LPORT, PISN, 0, RTE_TCP_SYN_FLAG, 1000, o,
+		    opt_build(o, 1460, 2, false, false, 0), NULL, 0);
+	fx_input(t->fx, m);
+	s = last(t);
+	ws = fx_tcp_opt(s.m, 3);
+	assert_non_null(ws);
+	assert_int_equal(ws[2], 5); /* 1 MiB >> 5 < 65536 */
+	assert_int_equal(s.win, 65535);
+	t->snd = PISN + 1;
+	t->iss = s.seq;
+	t->rcv = s.seq + 1;
+	clr(t);
+	t->win = 1000; /* scaled by 4: 4000 bytes; unscaled, SWS avoidance
+			* would send nothing */
+	pack(t);
+	ssend(t, 0, 3000);
+	assert_int_equal(nout(t), 3);
+	assert_int_equal(out(t, 0).len + out(t, 1).len + out(t, 2).len, 3000);
+	assert_int_equal(out(t, 0).win, (1 << 20) >> 5);
+}
+
+/* ==== RFC 5961 and RFC 7323 checks ==== */
+
+/* MUST-12 (the service learns of the reset); RFC 5961 3.2: a RST exactly
+ * at RCV.NXT resets */
+static void
+test_rst_exact_resets_must_12(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	assert_int_equal(pin(t, RTE_TCP_RST_FLAG, t->snd, 0, NULL, 0), 1);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_RST);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_rst_rcvd, 1);
+}
+
+/* RFC 5961 3.2: an in-window RST that is not exact gets a challenge ACK;
+ * RFC 5961 7: challenge ACKs are rate-limited (10 per second here) */
+static void
+test_rst_in_window_challenge_ack_limited(void **state)
+{
+	struct t *t = *state;
+	unsigned int i;
+
+	start(t);
+	establish(t);
+	for (i = 0; i < 15; i++)
+		assert_int_equal(pin(t, RTE_TCP_RST_FLAG, t->snd + 1 + i, 0, NULL, 0), 0);
+	assert_int_equal(nout(t), 10);
+	assert_int_equal(last(t).flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_RST_INVALID), 15);
+	assert_int_equal(fx_stats(t->fx).tcp_challenge_acks_limited, 5);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	adv(t, 1000);
+	clr(t);
+	pin(t, RTE_TCP_RST_FLAG, t->snd + 5, 0, NULL, 0);
+	assert_int_equal(nout(t), 1);
+	/* out of the window: silently dropped */
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_RST_FLAG, t->snd + 100000, 0, NULL, 0), 0);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(t->svc.closes, 0);
+}
+
+/* RFC 5961 4.2: a SYN on a synchronized connection gets a challenge ACK */
+static void
+test_syn_on_established_challenge_ack(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, t->snd + 100, 0, NULL, 0), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_SYN_INVALID), 1);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	assert_int_equal(fx_stats(t->fx).tcp_challenge_acks, 1);
+}
+
+/* RFC 5961 5.2: an ACK beyond SND.NXT or before SND.UNA - MAX.SND.WND is
+ * dropped and answered with an ACK */
+static void
+test_ack_outside_range_dropped(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd, t->rcv + 1, pat, 10), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_BAD_ACK), 1);
+	assert_int_equal(last(t).ack, t->snd); /* data not taken */
+	assert_int_equal(t->svc.n_data, 0);
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd, t->rcv - 70000, pat, 10), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_BAD_ACK), 2);
+	assert_int_equal(nout(t), 1);
+	/* an old ACK inside the range is fine (data taken) */
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd, t->rcv - 1000, pat, 10), 1);
+	assert_int_equal(t->svc.n_data, 10);
+}
+
+/* A segment without ACK on a synchronized connection is dropped */
+static void
+test_no_ack_flag_dropped(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	assert_int_equal(pin(t, RTE_TCP_PSH_FLAG, t->snd, 0, pat, 10), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_NO_ACK), 1);
+	assert_int_equal(t->svc.n_data, 0);
+}
+
+/* RFC 7323 5 (PAWS): an older TSval is dropped (and ACKed); RFC 7323
+ * 3.2: once negotiated, a segment without timestamps is dropped; SHLD-4 */
+static void
+test_paws_and_missing_timestamp(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	const uint8_t *ts;
+
+	start(t);
+	establish_opts(t, o, opt_build(o, 1460, -1, false, true, t->tsval));
+	t->tsval += 10;
+	psend(t, RTE_TCP_ACK_FLAG, 100);
+	assert_int_equal(t->svc.n_data, 100);
+	t->tsval -= 5;
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd, t->rcv, pat + 100, 100), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_PAWS), 1);
+	assert_int_equal(nout(t), 1);
+	ts = fx_tcp_opt(last(t).m, 8);
+	assert_non_null(ts);
+	assert_int_equal(get32(ts + 6), t->tsval + 5); /* TS.Recent echoed */
+	t->ts = false;
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd, t->rcv, pat + 100, 100), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_NO_TS), 1);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(t->svc.n_data, 100);
+}
+
+/* ==== active open ==== */
+
+/* RFC 9293 3.10.7.3: SYN-SENT + SYN,ACK -> ESTABLISHED; our SYN offers
+ * MSS (MUST-14), SACK, timestamps and window scaling; MUST-43..45 */
+static void
+test_active_open(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	struct rte_mbuf *m;
+	struct seg s;
+
+	start(t);
+	connect_peer(t, 8080);
+	s = last(t);
+	assert_true(t->lport >= 49152);
+	assert_non_null(fx_tcp_opt(s.m, 2));
+	assert_non_null(fx_tcp_opt(s.m, 3));
+	assert_non_null(fx_tcp_opt(s.m, 4));
+	assert_non_null(fx_tcp_opt(s.m, 8));
+	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 1);
+	/* data may be queued before the handshake */
+	ssend(t, 0, 10);
+	assert_int_equal(nout(t), 1);
+	clr(t);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, 8080, t->lport, PISN, t->rcv,
+		    RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 65535, o,
+		    opt_build(o, 1460, -1, false, false, 0), NULL, 0);
+	assert_int_equal(fx_input(t->fx, m), 1);
+	t->snd = PISN + 1;
+	assert_int_equal(t->svc.connects, 1);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	/* the ACK of their SYN carries our queued data */
+	s = last(t);
+	assert_int_equal(s.ack, PISN + 1);
+	assert_int_equal(s.seq, t->rcv);
+	assert_int_equal(s.len, 10);
+	check_payload(s, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_connected, 1);
+}
+
+/* RFC 9293 3.10.7.3: RST,ACK to our SYN: refused (MUST-12) */
+static void
+test_active_open_refused(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	connect_peer(t, 8080);
+	/* a RST whose ACK does not cover our SYN is not believed */
+	assert_int_equal(pin(t, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0, t->rcv + 5, NULL, 0), 0);
+	assert_int_equal(t->svc.closes, 0);
+	assert_int_equal(pin(t, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0, t->rcv, NULL, 0), 1);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_RST);
+	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 0);
+}
+
+/* RFC 9293 3.10.7.3: a SYN,ACK that does not acknowledge our SYN gets
+ * <SEQ=SEG.ACK><CTL=RST> */
+static void
+test_syn_sent_bad_ack_reset(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	connect_peer(t, 8080);
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, PISN, t->iss, NULL, 0), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_BAD_ACK), 1);
+	assert_int_equal(last(t).flags, RTE_TCP_RST_FLAG);
+	assert_int_equal(last(t).seq, t->iss);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_SYN_SENT);
+}
+
+/* MUST-10 (simultaneous open), MUST-11 (SYN-RECEIVED remembers the
+ * active open): SYN crossing SYN */
+static void
+test_simultaneous_open_must_10(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	connect_peer(t, 8080);
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0), 1);
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s.seq, t->iss);
+	assert_int_equal(s.ack, PISN + 1);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_SYN_RECEIVED);
+	assert_int_equal(t->svc.connects, 0);
+	/* their SYN,ACK for our SYN */
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, PISN, t->rcv, NULL, 0), 1);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	assert_int_equal(t->svc.connects, 1);
+	assert_int_equal(t->svc.accepts, 0);
+	t->snd = PISN + 1;
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 20);
+	assert_int_equal(t->svc.n_data, 20);
+}
+
+/* RFC 9293 3.10.7.4: a RST in SYN-RECEIVED from a passive open returns to
+ * LISTEN: the half-open entry goes, the listener stays, no callback */
+static void
+test_syn_received_rst_back_to_listen(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 1);
+	assert_int_equal(pin(t, RTE_TCP_RST_FLAG, PISN + 1, 0, NULL, 0), 1);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
+	assert_int_equal(t->svc.closes, 0);
+	/* and the port still accepts */
+	t->snd = PISN + 100;
+	establish(t);
+}
+
+/* A lost SYN-ACK: the SYN again gets the SYN-ACK again; RTO resends it */
+static void
+test_syn_ack_retransmitted(void **state)
+{
+	struct t *t = *state;
+	uint32_t iss;
+
+	start(t);
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	iss = last(t).seq;
+	clr(t);
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, iss);
+	assert_int_equal(last(t).flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	clr(t);
+	adv_steps(t, 1000, 10);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, iss);
+	/* a bad ACK in SYN-RECEIVED: RST <SEQ=SEG.ACK> */
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, PISN + 1, iss + 5, NULL, 0), 0);
+	assert_int_equal(last(t).flags, RTE_TCP_RST_FLAG);
+	assert_int_equal(last(t).seq, iss + 5);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_BAD_ACK), 1);
+}
+
+/* MUST-46: no OPEN to a broadcast or multicast address */
+static void
+test_open_to_broadcast_refused_must_46(void **state)
+{
+	struct t *t = *state;
+	struct stk_tcp_conn *c = NULL;
+
+	start(t);
+	assert_int_equal(stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_BCAST), 80, 0, &ops, &t->svc, &c),
+			 -EINVAL);
+	assert_int_equal(stk_tcp_connect(t->fx->stk, fx_ip("224.0.0.1"), 80, 0, &ops, &t->svc, &c),
+			 -EINVAL);
+	assert_int_equal(stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), 0, 0, &ops, &t->svc, &c),
+			 -EINVAL);
+	assert_int_equal(nout(t), 0);
+}
+
+/* MUST-8 (clock-driven ISN), SHLD-1 (PRF), MUST-9: RFC 6528 ISNs differ
+ * per tuple and advance with the 4 us clock for the same tuple */
+static void
+test_isn_rfc6528_must_8(void **state)
+{
+	struct t *t = *state;
+	uint32_t a, b, c;
+
+	start(t);
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	a = last(t).seq;
+	t->pport = PPORT + 1;
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	b = last(t).seq;
+	assert_int_not_equal(a, b);
+	/* the same tuple one second later (the first entry reset first) */
+	t->pport = PPORT;
+	pin(t, RTE_TCP_RST_FLAG, PISN + 1, 0, NULL, 0);
+	adv(t, 1000);
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	c = last(t).seq;
+	assert_int_equal(c - a, 1000000 / 4);
+}
+
+/* RFC 6056: ephemeral ports are random in the range, and the hook for
+ * RSS can veto them */
+static bool
+even_port(void *arg, const struct stk_tcp_tuple *tu)
+{
+	RTE_SET_USED(arg);
+	return tu->local_port % 2 == 0 && tu->remote_ip != 0;
+}
+
+static void
+test_ephemeral_ports_random_rfc6056(void **state)
+{
+	struct t *t = *state;
+	uint16_t port[10];
+	unsigned int i, j, consecutive = 0;
+
+	t->fx->conf.tcp.port_ok = even_port;
+	start(t);
+	for (i = 0; i < 10; i++) {
+		struct stk_tcp_conn *c = NULL;
+
+		assert_int_equal(
+			stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), 9000, 0, &ops, &t->svc, &c),
+			0);
+		port[i] = last(t).sport;
+		assert_true(port[i] >= 49152);
+		assert_int_equal(port[i] % 2, 0);
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(port[i], port[j]);
+		if (i > 0 && port[i] == port[i - 1] + 2)
+			consecutive++;
+	}
+	assert_true(consecutive < 9);
+	/* the tuple is taken: an explicit source port collides */
+	{
+		struct stk_tcp_conn *c = NULL;
+
+		assert_int_equal(stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), 9000, port[0], &ops,
+						 &t->svc, &c),
+				 -EADDRINUSE);
+	}
+	t->svc.conn = NULL;
+	stk_tcp_abort_all(t->fx->stk);
+	assert_int_equal(t->svc.closes, 10);
+	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 0);
+}
+
+/* ==== closing ==== */
+
+/* MAY-1 (half-duplex close): the peer's FIN -> CLOSE-WAIT, the service
+ * hears EOF and may still send; its shutdown -> LAST-ACK -> CLOSED */
+static void
+test_half_close_close_wait_last_ack_may_1(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	establish(t);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 50);
+	assert_int_equal(t->svc.eofs, 1);
+	assert_int_equal(t->svc.n_data, 50);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_CLOSE_WAIT);
+	assert_int_equal(nout(t), 1); /* a FIN is ACKed at once */
+	assert_int_equal(last(t).ack, t->snd);
+	clr(t);
+	ssend(t, 0, 300);
+	assert_int_equal(nout(t), 1);
+	t->rcv += 300;
+	clr(t);
+	pack(t);
+	assert_int_equal(stk_tcp_shutdown(t->svc.conn), 0);
+	assert_int_equal(stk_tcp_send(t->svc.conn, pat, 1), -EPIPE);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_LAST_ACK);
+	s = last(t);
+	assert_true(s.flags & RTE_TCP_FIN_FLAG);
+	assert_int_equal(s.seq, t->rcv);
+	t->rcv++;
+	pack(t);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_FIN);
+	assert_int_equal(state_count(t, STK_TCP_LAST_ACK), 0);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_closed, 1);
+}
+
+/* MUST-13: the active closer stays in TIME-WAIT for 2 MSL; FIN-WAIT-1 ->
+ * FIN-WAIT-2 -> TIME-WAIT; the peer may still send in FIN-WAIT-2 */
+static void
+test_active_close_time_wait_must_13(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	assert_int_equal(stk_tcp_shutdown(t->svc.conn), 0);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_FIN_WAIT_1);
+	/* the data went at once; the FIN follows it */
+	assert_int_equal(nout(t), 2);
+	assert_int_equal(out(t, 0).len, 100);
+	assert_true(last(t).flags & RTE_TCP_FIN_FLAG);
+	assert_int_equal(last(t).seq, t->rcv + 100);
+	assert_int_equal(last(t).len, 0);
+	t->rcv += 101;
+	pack(t);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_FIN_WAIT_2);
+	psend(t, RTE_TCP_ACK_FLAG, 10);
+	assert_int_equal(t->svc.n_data, 10);
+	clr(t);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 0);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(t->svc.eofs, 1);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_FIN);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	adv_steps(t, 1990, 10);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	adv_steps(t, 20, 10);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 0);
+	/* the tuple is free: a segment now meets the closed port's listener */
+	clr(t);
+	pin(t, RTE_TCP_ACK_FLAG, t->snd, t->rcv, NULL, 0);
+	assert_int_equal(last(t).flags, RTE_TCP_RST_FLAG);
+}
+
+/* RFC 9293 3.10.7.4: the FIN again in TIME-WAIT is ACKed and restarts
+ * the 2 MSL timeout */
+static void
+test_time_wait_fin_restarts_timer(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	stk_tcp_shutdown(t->svc.conn);
+	t->rcv++;
+	pack(t);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 0);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	adv_steps(t, 1500, 10);
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, t->snd - 1, t->rcv, NULL, 0),
+			 0);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).ack, t->snd);
+	adv_steps(t, 1500, 10);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	adv_steps(t, 600, 10);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 0);
+}
+
+/* Simultaneous close: FIN-WAIT-1 + FIN -> CLOSING -> TIME-WAIT */
+static void
+test_simultaneous_close_closing(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	stk_tcp_shutdown(t->svc.conn);
+	clr(t);
+	/* their FIN does not acknowledge ours */
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 0);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_CLOSING);
+	assert_int_equal(last(t).ack, t->snd);
+	t->rcv++;
+	pack(t);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_FIN);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	assert_int_equal(state_count(t, STK_TCP_CLOSING), 0);
+}
+
+/* MAY-2: a new SYN may reopen a connection in TIME-WAIT (RFC 6191) */
+static void
+test_time_wait_accepts_new_syn_may_2(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	stk_tcp_shutdown(t->svc.conn);
+	t->rcv++;
+	pack(t);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 0);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	/* an old-sequence SYN is just ACKed */
+	clr(t);
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, t->snd - 10, 0, NULL, 0), 0);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	clr(t);
+	t->snd += 100000;
+	t->svc.accepts = 0;
+	establish(t);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_tw_recycled, 1);
+}
+
+static void
+open_and_close_active_side(struct t *t, uint16_t pport)
+{
+	t->pport = pport;
+	t->snd = PISN;
+	t->svc.accepts = 0;
+	establish(t);
+	stk_tcp_shutdown(t->svc.conn);
+	t->rcv++;
+	pack(t);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 0);
+	clr(t);
+}
+
+/* RELIABILITY.md 6: TIME-WAIT entries are bounded; the oldest goes */
+static void
+test_time_wait_bounded(void **state)
+{
+	struct t *t = *state;
+
+	t->fx->conf.tcp.max_time_wait = 2;
+	start(t);
+	open_and_close_active_side(t, 1001);
+	open_and_close_active_side(t, 1002);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 2);
+	open_and_close_active_side(t, 1003);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 2);
+	assert_int_equal(fx_stats(t->fx).tcp_tw_recycled, 1);
+	/* 1001's entry is gone: its ACK meets the listener (RST) */
+	t->pport = 1001;
+	pin(t, RTE_TCP_ACK_FLAG, PISN + 2, 1, NULL, 0);
+	assert_int_equal(last(t).flags, RTE_TCP_RST_FLAG);
+}
+
+/* RELIABILITY.md 6 and 10: a full table refuses new SYNs (counted), and
+ * TIME-WAIT entries make room under pressure */
+static void
+test_table_full_and_tw_reuse(void **state)
+{
+	struct t *t = *state;
+
+	t->fx->conf.tcp.max_conns = 2;
+	start(t);
+	open_and_close_active_side(t, 1001);
+	t->pport = 1002;
+	t->snd = PISN;
+	t->svc.accepts = 0;
+	establish(t);
+	/* full: one ESTABLISHED and one TIME-WAIT; a SYN recycles the latter */
+	t->pport = 1003;
+	t->snd = PISN;
+	t->svc.accepts = 0;
+	establish(t);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 0);
+	/* now both are ESTABLISHED: the next SYN is refused */
+	clr(t);
+	t->pport = 1004;
+	fx_expect_drop(t->fx,
+		       fx_tcp4(mp, FX_IP_PEER, FX_IP_US, 1004, LPORT, PISN, 0, RTE_TCP_SYN_FLAG,
+			       65535, NULL, 0, NULL, 0),
+		       STK_DROP_TCP_TABLE_FULL);
+}
+
+/* RELIABILITY.md 6: half-open connections per listener are bounded */
+static void
+test_syn_backlog_bounded(void **state)
+{
+	struct t *t = *state;
+	unsigned int i;
+
+	t->fx->conf.tcp.syn_backlog = 3;
+	t->fx->conf.tcp.no_syncookies = true;
+	start(t);
+	for (i = 0; i < 3; i++) {
+		t->pport = (uint16_t)(2000 + i);
+		assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0), 1);
+	}
+	fx_expect_drop(t->fx,
+		       fx_tcp4(mp, FX_IP_PEER, FX_IP_US, 2009, LPORT, PISN, 0, RTE_TCP_SYN_FLAG,
+			       65535, NULL, 0, NULL, 0),
+		       STK_DROP_TCP_SYN_BACKLOG);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 3);
+	/* completing one handshake frees a place */
+	t->pport = 2000;
+	t->snd = PISN + 1;
+	t->rcv = out(t, 0).seq + 1;
+	pack(t);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 2);
+	t->pport = 2009;
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0), 1);
+}
+
+/* RFC 4987 3.6 (RELIABILITY.md 6, T7): past the backlog a SYN gets a SYN
+ * cookie and leaves no state; the ACK that returns it makes the
+ * connection; a forged one gets a RST */
+static void
+test_syn_cookies_past_backlog(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	struct rte_mbuf *m;
+	struct seg s;
+
+	t->fx->conf.tcp.syn_backlog = 1;
+	start(t);
+	t->pport = 3000;
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 1);
+	clr(t);
+	t->pport = 3001;
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, 3001, LPORT, PISN, 0, RTE_TCP_SYN_FLAG, 65535, o,
+		    opt_build(o, 1000, -1, false, false, 0), NULL, 0);
+	assert_int_equal(fx_input(t->fx, m), 1);
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(s.ack, PISN + 1);
+	assert_non_null(fx_tcp_opt(s.m, 2));
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 1);
+	assert_int_equal(fx_stats(t->fx).tcp_syncookies_sent, 1);
+	clr(t);
+	/* a forged ACK */
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, PISN + 1, s.seq + 2, NULL, 0), 0);
+	assert_int_equal(last(t).flags, RTE_TCP_RST_FLAG);
+	assert_int_equal(t->svc.accepts, 0);
+	/* the real one */
+	t->snd = PISN + 1;
+	t->rcv = s.seq + 1;
+	pack(t);
+	assert_int_equal(t->svc.accepts, 1);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	assert_int_equal(fx_stats(t->fx).tcp_syncookies_ok, 1);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 100);
+	assert_int_equal(t->svc.n_data, 100);
+	clr(t);
+	/* the cookie kept the MSS, rounded down to its table (536) */
+	ssend(t, 0, 2000);
+	assert_int_equal(out(t, 0).len, 536);
+	check_payload(out(t, 0), 0);
+}
+
+/* stk_tcp_close(): FIN, detach; data after it resets (SHLD-3); FIN-WAIT-2
+ * of a closed connection times out */
+static void
+test_close_then_data_resets_shld_3(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	stk_tcp_close(t->svc.conn);
+	assert_true(last(t).flags & RTE_TCP_FIN_FLAG);
+	assert_int_equal(state_count(t, STK_TCP_FIN_WAIT_1), 1);
+	clr(t);
+	assert_int_equal(psend(t, RTE_TCP_ACK_FLAG, 10), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_CLOSED), 1);
+	assert_true(last(t).flags & RTE_TCP_RST_FLAG);
+	assert_int_equal(state_count(t, STK_TCP_FIN_WAIT_1), 0);
+	assert_int_equal(t->svc.closes, 0); /* detached: no callback */
+}
+
+static void
+test_close_fin_wait_2_timeout(void **state)
+{
+	struct t *t = *state;
+
+	t->fx->conf.tcp.fin_wait_2_ms = 5000;
+	start(t);
+	establish(t);
+	stk_tcp_close(t->svc.conn);
+	t->rcv++;
+	pack(t);
+	assert_int_equal(state_count(t, STK_TCP_FIN_WAIT_2), 1);
+	adv_steps(t, 4900, 100);
+	assert_int_equal(state_count(t, STK_TCP_FIN_WAIT_2), 1);
+	adv_steps(t, 200, 100);
+	assert_int_equal(state_count(t, STK_TCP_FIN_WAIT_2), 0);
+}
+
+/* ABORT (RFC 9293 3.10.5): RST <SEQ=SND.NXT>, no callback; abort_all
+ * tells every service */
+static void
+test_abort_sends_rst(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	clr(t);
+	stk_tcp_abort(t->svc.conn);
+	s = last(t);
+	assert_true(s.flags & RTE_TCP_RST_FLAG);
+	assert_int_equal(s.seq, t->rcv + 100);
+	assert_int_equal(t->svc.closes, 0);
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 0);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+	t->pport++;
+	t->snd = PISN;
+	t->svc.accepts = 0;
+	establish(t);
+	stk_tcp_abort_all(t->fx->stk);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_ABORT);
+}
+
+/* A service refusing on_accept: the connection is reset */
+static void
+test_accept_refused_resets(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	t->svc.accept_ret = -ECONNREFUSED;
+	pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0);
+	t->snd = PISN + 1;
+	t->rcv = last(t).seq + 1;
+	clr(t);
+	pack(t);
+	assert_true(last(t).flags & RTE_TCP_RST_FLAG);
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 0);
+}
+
+/* A service aborting from inside on_data: the connection goes after the
+ * callback returns (no use after free) */
+static void
+test_abort_inside_callback(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	t->svc.abort_on_data = true;
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 100);
+	assert_int_equal(t->svc.n_data, 100);
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 0);
+	assert_int_equal(state_count(t, STK_TCP_CLOSE_WAIT), 0);
+	assert_true(last(t).flags & RTE_TCP_RST_FLAG);
+}
+
+/* ==== keepalive ==== */
+
+/* MUST-24 (the application can ask), MUST-26 (only when idle), MUST-27
+ * (interval configurable), SHLD-12 (no data), MUST-29 (tolerant of lost
+ * ACKs: several probes) */
+static void
+test_keepalive_must_24_29(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	t->fx->conf.tcp.keepalive_idle_s = 10;
+	t->fx->conf.tcp.keepalive_intvl_s = 1;
+	t->fx->conf.tcp.keepalive_probes = 3;
+	start(t);
+	establish(t);
+	stk_tcp_set_keepalive(t->svc.conn, true);
+	adv_steps(t, 9900, 100);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 200, 100);
+	assert_int_equal(nout(t), 1);
+	s = last(t);
+	assert_int_equal(s.seq, t->rcv - 1);
+	assert_int_equal(s.len, 0);
+	clr(t);
+	pack(t); /* answered: idle again from now */
+	adv_steps(t, 9900, 100);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 200, 100);
+	assert_int_equal(nout(t), 1);
+	/* two more unanswered probes, then the end */
+	adv_steps(t, 2000, 100);
+	assert_int_equal(nout(t), 3);
+	assert_int_equal(t->svc.closes, 0);
+	adv_steps(t, 1100, 100);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_TIMEOUT);
+	assert_int_equal(fx_stats(t->fx).tcp_keepalive_probes, 4);
+}
+
+/* MUST-25: keepalive is off by default */
+static void
+test_keepalive_off_by_default_must_25(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	adv_steps(t, 3 * 3600 * 1000, 10000);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+}
+
+/* ==== robustness ==== */
+
+/* Every byte of a valid data segment flipped in turn against an
+ * established connection: no crash, every mbuf back */
+static void
+test_byte_flips_established(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *ref;
+	unsigned int i, bit;
+	uint16_t len;
+
+	start(t);
+	establish(t);
+	ref = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, t->pport, t->lport, t->snd, t->rcv,
+		      RTE_TCP_ACK_FLAG, 65535, NULL, 0, pat, 40);
+	len = (uint16_t)rte_pktmbuf_pkt_len(ref);
+	for (i = 0; i < len; i++) {
+		for (bit = 0; bit < 8; bit += 3) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+			uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+
+			memcpy(p, rte_pktmbuf_mtod(ref, uint8_t *), len);
+			p[i] ^= (uint8_t)(1u << bit);
+			/* keep the checksums right half of the time, to get past them */
+			if (bit == 0 && i >= RTE_ETHER_HDR_LEN + 20) {
+				fx_tcp_fix(m);
+			}
+			fx_input(t->fx, m);
+			clr(t);
+		}
+	}
+	rte_pktmbuf_free(ref);
+	stk_tcp_abort_all(t->fx->stk);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_listen_syn_gets_synack_mss_14),
+		T(test_passive_open_established),
+		T(test_closed_port_syn_gets_rst_ack),
+		T(test_closed_port_ack_gets_rst_seq_ack),
+		T(test_listen_rst_ignored_ack_reset),
+		T(test_bad_checksum_dropped_must_3),
+		T(test_bad_data_offset_dropped),
+		T(test_bad_option_lengths_dropped_must_7),
+		T(test_unknown_and_unaligned_options_accepted_must_6_64),
+		T(test_no_mss_option_means_536_must_15),
+		T(test_peer_mss_clamped_to_mtu_must_16),
+		T(test_ttl_configurable_must_49),
+		T(test_bad_flags_and_port_zero_dropped),
+		T(test_delayed_ack_must_40),
+		T(test_ack_every_second_full_segment_shld_19),
+		T(test_out_of_order_queued_and_sacked_shld_31),
+		T(test_out_of_order_limit_counted),
+		T(test_reassembly_overlaps),
+		T(test_duplicate_and_out_of_window),
+		T(test_send_acked_on_sent_must_61),
+		T(test_nagle_and_nodelay_must_17),
+		T(test_send_mbuf_chain),
+		T(test_rto_backoff_must_19),
+		T(test_karn_no_sample_from_retransmission_must_18),
+		T(test_r2_closes_must_20),
+		T(test_syn_retransmit_r2_3_minutes_must_23),
+		T(test_fast_retransmit_newreno),
+		T(test_early_retransmit),
+		T(test_sack_retransmits_holes_only),
+		T(test_zero_window_probe_must_36_37),
+		T(test_sender_sws_avoidance_must_38),
+		T(test_receiver_sws_avoidance_must_39),
+		T(test_zero_rcv_window_still_processes_acks_must_66),
+		T(test_window_scaling),
+		T(test_rst_exact_resets_must_12),
+		T(test_rst_in_window_challenge_ack_limited),
+		T(test_syn_on_established_challenge_ack),
+		T(test_ack_outside_range_dropped),
+		T(test_no_ack_flag_dropped),
+		T(test_paws_and_missing_timestamp),
+		T(test_active_open),
+		T(test_active_open_refused),
+		T(test_syn_sent_bad_ack_reset),
+		T(test_simultaneous_open_must_10),
+		T(test_syn_received_rst_back_to_listen),
+		T(test_syn_ack_retransmitted),
+		T(test_open_to_broadcast_refused_must_46),
+		T(test_isn_rfc6528_must_8),
+		T(test_ephemeral_ports_random_rfc6056),
+		T(test_half_close_close_wait_last_ack_may_1),
+		T(test_active_close_time_wait_must_13),
+		T(test_time_wait_fin_restarts_timer),
+		T(test_simultaneous_close_closing),
+		T(test_time_wait_accepts_new_syn_may_2),
+		T(test_time_wait_bounded),
+		T(test_table_full_and_tw_reuse),
+		T(test_syn_backlog_bounded),
+		T(test_syn_cookies_past_backlog),
+		T(test_close_then_data_resets_shld_3),
+		T(test_close_fin_wait_2_timeout),
+		T(test_abort_sends_rst),
+		T(test_accept_refused_resets),
+		T(test_abort_inside_callback),
+		T(test_keepalive_must_24_29),
+		T(test_keepalive_off_by_default_must_25),
+		T(test_byte_flips_established),
+#undef T
+	};
+	unsigned int i;
+	int ret;
+
+	fx_eal_init("test_tcp", NULL);
+	mp = fx_mempool("tcp_pool", FX_POOL_SIZE);
+	if (mp == NULL)
+		return 1;
+	for (i = 0; i < PAT_LEN; i++)
+		pat[i] = (uint8_t)(i * 7 + 1 + (i >> 8));
+	ret = cmocka_run_group_tests_name("tcp", tests, NULL, NULL);
+	rte_mempool_free(mp);
+	return ret;
+}
