@@ -176,6 +176,12 @@ static const struct key keys[] = {
 	 .help = "TSC cycles the udp-spin service spends per request before echoing it "
 		 "(a stand-in for real request handling when comparing modes)",
 	 CFG(work_cycles)},
+	{SEC_SERVICE, "connect_ip", T_IPV4, .def = "",
+	 .help = "server that services opening connections (tcp-fetch) connect to; "
+		 "empty = none",
+	 CFG(connect_ip), .flags = KF_OPTIONAL},
+	{SEC_SERVICE, "connect_port", T_UINT, .min = 1, .max = 65535, .def = "80",
+	 .help = "TCP port of connect_ip", CFG(connect_port)},
 
 	/* [pipeline] */
 	{SEC_PIPELINE, "rx_lcores", T_LCORE_LIST, .def = "",

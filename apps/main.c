@@ -171,6 +171,8 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		.tcp_port = cfg.tcp_port,
 		.tcp_max_conns = cfg.tcp_max_conns,
 		.work_cycles = cfg.work_cycles,
+		.connect_ip = cfg.connect_ip,
+		.connect_port = cfg.connect_port,
 	};
 	int ret;
 
@@ -186,7 +188,7 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		if (ret != 0)
 			return ret;
 	}
-	if (svc_has_tcp()) {
+	if (svc_has_tcp() && !svc->tcp_client) {
 		ret = stk_tcp_listen(stk, cfg.tcp_port, &svc->tcp, *state);
 		if (ret != 0)
 			return ret;
@@ -204,7 +206,8 @@ svc_lcore_fini(unsigned int lcore_id, void *state, void *arg)
 	if (svc_has_tcp()) {
 		/* on_close(ABORT) for every open connection: the service frees
 		 * what it keeps per connection before its lcore_fini */
-		stk_tcp_unlisten(lc_ctxs[lcore_id]->stk, cfg.tcp_port);
+		if (!svc->tcp_client)
+			stk_tcp_unlisten(lc_ctxs[lcore_id]->stk, cfg.tcp_port);
 		stk_tcp_abort_all(lc_ctxs[lcore_id]->stk);
 	}
 	if (svc->lcore_fini != NULL)
@@ -524,6 +527,7 @@ main(int argc, char **argv)
 		       ports[i].rss_hf ? "on" : "off", ports[i].rx_cksum_offload ? "on" : "off",
 		       ports[i].tx_udp_cksum_offload ? "on" : "off");
 	}
+	lc_rss_refresh();
 	for (i = 0; i < lconf.n_map; i++)
 		printf("sluice: lcore %u polls port%u queue %u\n", lconf.map[i].lcore,
 		       lconf.map[i].port, lconf.map[i].queue);
@@ -541,7 +545,10 @@ main(int argc, char **argv)
 	printf("sluice: service %s on UDP port %u, mode %s, %u loop lcore(s), duration %s\n",
 	       svc->name, cfg.udp_port, pipeline ? "pipeline" : "rtc", n_loops,
 	       cfg.duration ? "bounded" : "until a signal");
-	if (svc_has_tcp())
+	if (svc_has_tcp() && svc->tcp_client)
+		printf("sluice: service %s opens TCP connections, up to %u per lcore\n", svc->name,
+		       cfg.tcp_max_conns);
+	else if (svc_has_tcp())
 		printf("sluice: service %s on TCP port %u, up to %u connections per lcore\n",
 		       svc->name, cfg.tcp_port, cfg.tcp_max_conns);
 	if (cfg.duration)

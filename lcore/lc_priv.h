@@ -43,4 +43,16 @@ void lc_pipe_print_summary(const struct lc_snapshot *start, const struct lc_snap
 void lc_pipe_tel_lcore(const struct lc_ctx *ctx, struct rte_tel_data *c);
 void lc_pipe_tel_rings(struct rte_tel_data *d);
 
+/* pipeline.c: the symmetric software flow hash lc_pipe_worker_of() uses
+ * when the NIC gives none (addresses and ports in network order). */
+uint32_t lc_pipe_flow_hash(uint32_t src, uint32_t dst, rte_be16_t sport, rte_be16_t dport,
+			   uint8_t proto);
+
+/* rss.c: read the ports' RETAs and give the stack template @p sc the
+ * port_ok hook of @p lcore (unless it has one or TCP is off); freed by
+ * lc_rss_free() from lc_teardown(). */
+int lc_rss_attach(const struct lc_conf *conf, unsigned int lcore, bool pipeline, uint16_t worker,
+		  uint16_t n_workers, struct stk_conf *sc, char *err, size_t errlen);
+void lc_rss_free(void);
+
 #endif /* LC_PRIV_H */

@@ -292,6 +292,12 @@ lc_flow_hash_sw(uint32_t a, uint32_t b, uint16_t pa, uint16_t pb, uint8_t proto)
 	return rte_hash_crc_4byte((uint32_t)pa << 16 | pb, h);
 }
 
+uint32_t
+lc_pipe_flow_hash(uint32_t src, uint32_t dst, rte_be16_t sport, rte_be16_t dport, uint8_t proto)
+{
+	return lc_flow_hash_sw(src, dst, sport, dport, proto);
+}
+
 unsigned int
 lc_pipe_worker_of(const struct rte_mbuf *m, unsigned int n_workers)
 {
@@ -492,6 +498,8 @@ lc_pipe_flush(struct lc_ctx *ctx)
 static void
 lc_pipe_worker_finish(struct lc_ctx *ctx, struct lc_pipe_lcore *pl, bool fini)
 {
+	stk_tcp_state_counts(ctx->stk, ctx->tcp_at_stop);
+	ctx->tcp_at_stop_valid = true;
 	if (fini && lc_pipe_fini_cb != NULL)
 		lc_pipe_fini_cb(ctx->lcore_id, ctx->svc_state, lc_pipe_cb_arg);
 	ctx->svc_state = NULL;
@@ -731,6 +739,15 @@ lc_pipe_ctx_create(const struct lc_conf *conf, unsigned int lcore, char *err, si
 				return ret;
 			sc.arp_notify = lc_arp_notify;
 			sc.arp_notify_arg = ctx;
+		}
+		{
+			uint16_t w = 0;
+
+			while (pc->workers[w] != lcore)
+				w++;
+			ret = lc_rss_attach(conf, lcore, true, w, pc->n_workers, &sc, err, errlen);
+			if (ret != 0)
+				return ret;
 		}
 		ctx->stk = stk_create(&sc);
 		if (ctx->stk == NULL) {

@@ -213,6 +213,8 @@ lc_rtc_main(void *arg)
 		prev = now;
 	}
 	lc_flush(ctx);
+	stk_tcp_state_counts(ctx->stk, ctx->tcp_at_stop);
+	ctx->tcp_at_stop_valid = true;
 	if (lc_fini_cb != NULL)
 		lc_fini_cb(ctx->lcore_id, ctx->svc_state, lc_cb_arg);
 	ctx->svc_state = NULL;
@@ -299,6 +301,12 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 			sc.arp_notify = lc_arp_notify;
 			sc.arp_notify_arg = ctx;
 		}
+		{
+			int ret = lc_rss_attach(conf, lcore, false, 0, 0, &sc, err, errlen);
+
+			if (ret != 0)
+				return ret;
+		}
 		ctx->stk = stk_create(&sc);
 		if (ctx->stk == NULL) {
 			snprintf(err, errlen, "lcore %u: cannot create its stack: %s", lcore,
@@ -378,5 +386,6 @@ lc_teardown(void)
 		lc_ctxs[lc_loop_ids[k]] = NULL;
 	}
 	lc_n_loops = 0;
+	lc_rss_free();
 	lc_read_lock_release();
 }

@@ -10,6 +10,7 @@
 
 #include "lc.h"
 #include "lc_priv.h"
+#include "stk_tcp.h"
 
 /* Held by readers of other lcores' contexts (telemetry thread, stats
  * thread) and by lc_teardown's caller, never by the loops. */
@@ -113,6 +114,63 @@ lc_stats_print_interval(const struct lc_snapshot *start, const struct lc_snapsho
 	fflush(out);
 }
 
+/* TCP connections by state, per loop lcore and summed (the states that
+ * are not empty): when the loops stopped, and now, after the services
+ * aborted what was open (anything left now is a leak). Nothing when no
+ * stack runs TCP. */
+static void
+lc_print_tcp_states_one(FILE *out, const char *what, bool at_stop)
+{
+	uint32_t n[STK_TCP_NSTATES], all[STK_TCP_NSTATES] = {0};
+	unsigned int k, i;
+	bool any = false, all_zero = true;
+
+	for (k = 0; k < lc_n_loops; k++) {
+		const struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
+		bool first = true;
+
+		if (ctx == NULL || ctx->stk == NULL || !stk_tcp_enabled(ctx->stk))
+			continue;
+		if (at_stop && !ctx->tcp_at_stop_valid)
+			continue;
+		if (!any)
+			fprintf(out, "  tcp states %s:", what);
+		any = true;
+		if (at_stop)
+			memcpy(n, ctx->tcp_at_stop, sizeof(n));
+		else
+			stk_tcp_state_counts(ctx->stk, n);
+		fprintf(out, " lcore %u {", lc_loop_ids[k]);
+		for (i = 0; i < STK_TCP_NSTATES; i++) {
+			all[i] += n[i];
+			if (n[i] != 0) {
+				fprintf(out, "%s%s=%u", first ? "" : " ", stk_tcp_state_name(i),
+					n[i]);
+				first = false;
+			}
+		}
+		fprintf(out, "%s}", first ? "none" : "");
+	}
+	if (!any)
+		return;
+	fprintf(out, "  all:");
+	for (i = 0; i < STK_TCP_NSTATES; i++)
+		if (all[i] != 0) {
+			fprintf(out, " %s=%u", stk_tcp_state_name(i), all[i]);
+			all_zero = false;
+		}
+	fprintf(out, "%s\n", all_zero ? " none" : "");
+}
+
+static void
+lc_print_tcp_states(FILE *out)
+{
+	rte_spinlock_lock(&lc_read_lock);
+	lc_print_tcp_states_one(out, "at stop", true);
+	lc_print_tcp_states_one(out, "after shutdown", false);
+	rte_spinlock_unlock(&lc_read_lock);
+}
+
 void
 lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot *end, FILE *out)
 {
@@ -154,7 +212,9 @@ lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot
 		fprintf(out, " %s=%" PRIu64, name, st.f);
 	STK_STATS(LC_PRINT)
 #undef LC_PRINT
-	fprintf(out, "\n  drops:");
+	fprintf(out, "\n");
+	lc_print_tcp_states(out);
+	fprintf(out, "  drops:");
 	for (i = 0, k = 0; i < STK_DROP_MAX; i++)
 		if (drops[i] != 0) {
 			fprintf(out, " %s=%" PRIu64, stk_drop_name(i), drops[i]);
@@ -204,6 +264,8 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct stk_stats st, one;
 	uint64_t drops[STK_DROP_MAX], d1[STK_DROP_MAX];
 	struct rte_tel_data *c;
+	uint64_t tcp_all[STK_TCP_NSTATES] = {0};
+	bool tcp_any = false;
 	unsigned int k, i;
 	char name[32];
 
@@ -241,6 +303,21 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(c, "drops", sum);
 		}
 		rte_tel_data_add_dict_u64(c, "arp_msgs_dropped", ctx->stats.arp_msgs_dropped);
+		if (ctx->stk != NULL && stk_tcp_enabled(ctx->stk)) {
+			struct rte_tel_data *ts = rte_tel_data_alloc();
+			uint32_t n[STK_TCP_NSTATES];
+
+			stk_tcp_state_counts(ctx->stk, n);
+			if (ts != NULL) {
+				rte_tel_data_start_dict(ts);
+				for (i = 0; i < STK_TCP_NSTATES; i++) {
+					rte_tel_data_add_dict_u64(ts, stk_tcp_state_name(i), n[i]);
+					tcp_all[i] += n[i];
+				}
+				rte_tel_data_add_dict_container(c, "tcp_states", ts, 0);
+				tcp_any = true;
+			}
+		}
 		lc_pipe_tel_lcore(ctx, c);
 		snprintf(name, sizeof(name), "lcore_%u", lc_loop_ids[k]);
 		rte_tel_data_add_dict_container(d, name, c, 0);
@@ -263,6 +340,13 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		STK_STATS(LC_TEL)
 #undef LC_TEL
 		rte_tel_data_add_dict_container(d, "stack", c, 0);
+	}
+	c = tcp_any ? rte_tel_data_alloc() : NULL;
+	if (c != NULL) {
+		rte_tel_data_start_dict(c);
+		for (i = 0; i < STK_TCP_NSTATES; i++)
+			rte_tel_data_add_dict_u64(c, stk_tcp_state_name(i), tcp_all[i]);
+		rte_tel_data_add_dict_container(d, "tcp_states", c, 0);
 	}
 	c = rte_tel_data_alloc();
 	if (c != NULL) {

@@ -1216,6 +1216,12 @@ stk_tcp_state_counts(const struct stk_ctx *ctx, uint32_t *counts)
 	memcpy(counts, ctx->tcp->state_count, sizeof(ctx->tcp->state_count));
 }
 
+bool
+stk_tcp_enabled(const struct stk_ctx *ctx)
+{
+	return ctx->tcp != NULL;
+}
+
 uint32_t
 stk_tcp_mbufs_held(const struct stk_ctx *ctx)
 {

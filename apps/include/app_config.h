@@ -123,6 +123,8 @@ struct app_config {
 	uint16_t udp_port;            /**< 1..65535, default 7 */
 	uint16_t tcp_port;            /**< 1..65535, default 7 */
 	uint32_t work_cycles;         /**< udp-spin's cycles per request, default 500 */
+	uint32_t connect_ip;          /**< tcp-fetch's server, network order; 0 = none */
+	uint16_t connect_port;        /**< tcp-fetch's server port, default 80 */
 
 	/* [pipeline] (used when mode = pipeline) */
 	struct app_lcore_list pipe_rx;      /**< RX lcores; empty = the main lcore */

@@ -50,6 +50,8 @@ struct sl_service_env {
 	uint16_t tcp_port;    /**< [service] tcp_port */
 	uint32_t tcp_max_conns; /**< [tcp] max_conns: connections per lcore at most */
 	uint32_t work_cycles; /**< [service] work_cycles (services that simulate work) */
+	uint32_t connect_ip;  /**< [service] connect_ip, network order; 0 = not set */
+	uint16_t connect_port; /**< [service] connect_port */
 };
 
 struct sl_service {
@@ -72,6 +74,10 @@ struct sl_service {
 	 *  freed there. Same rules as udp_rx: data path, no allocation, lock,
 	 *  syscall or log line per call. */
 	struct stk_tcp_ops tcp;
+	/** The service only opens connections (stk_tcp_connect()): sluice
+	 *  does not listen on tcp_port for it, but still aborts what is open
+	 *  before lcore_fini. */
+	bool tcp_client;
 };
 
 /** Register a service (called by SL_SERVICE_REGISTER at load time). */

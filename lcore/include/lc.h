@@ -107,6 +107,10 @@ struct lc_ctx {
 	alignas(RTE_CACHE_LINE_SIZE) struct lc_stats stats;
 	/** Drops made outside a stack (pipeline RX and TX lcores). */
 	uint64_t drops[STK_DROP_MAX];
+	/** TCP connections per state when the loop stopped, before the
+	 *  service's fini aborted what was open (summary line). */
+	uint32_t tcp_at_stop[STK_TCP_NSTATES];
+	bool tcp_at_stop_valid;
 } __rte_cache_aligned;
 
 /** Called on each loop lcore, on that lcore, before its first packet. */
@@ -284,6 +288,52 @@ unsigned int lc_pipe_worker_of(const struct rte_mbuf *m, unsigned int n_workers)
 /** Copy every ring's counters (any thread, under lc_read_lock_acquire()
  *  so that lc_teardown() cannot free them meanwhile). @return count. */
 unsigned int lc_pipe_ring_stats(struct lc_ring_stats *out, unsigned int max);
+
+/* ---- active open and RSS (rss.c) ---- */
+
+/** Most RETA entries a port may have. */
+#define LC_RSS_RETA_MAX 512
+
+/** What one loop's choice of ephemeral ports knows about one port. */
+struct lc_rss_port {
+	uint32_t ip;        /**< the port's address, network order */
+	uint16_t reta_size; /**< 0: no RSS or one RX queue: any port will do (RTC) */
+	bool hw_hash;       /**< pipeline: mbufs carry the NIC's Toeplitz hash */
+	bool mine[LC_RSS_RETA_MAX]; /**< RETA entry i names a queue this lcore polls */
+};
+
+/** The port_ok argument (struct stk_tcp_conf) of one loop's stack. */
+struct lc_rss_sel {
+	uint16_t n_ports;
+	bool pipeline;           /**< choose by lc_pipe_worker_of(), not by RETA */
+	uint16_t worker;         /**< pipeline: this stack's worker index */
+	uint16_t n_workers;      /**< pipeline: how many workers */
+	struct lc_rss_port port[LC_MAX_PORTS];
+};
+
+/** Toeplitz hash (key dp_rss_sym_key) of the segments the peer of @p t
+ *  sends, as the NIC computes it (RTE_ETH_RSS_NONFRAG_IPV4_TCP). */
+uint32_t lc_rss_hash(const struct stk_tcp_tuple *t);
+
+/**
+ * stk_tcp_port_ok_fn for the stacks lc_setup() creates (@p arg: struct
+ * lc_rss_sel): true when the peer's answers to @p t reach this stack: RTC,
+ * RETA[hash % size] is a queue the lcore polls; pipeline,
+ * lc_pipe_worker_of() names this worker. Ports the selector does not know
+ * (local IP of no port) and ports without RSS: true. Any lcore; pure.
+ */
+bool lc_rss_port_ok(void *arg, const struct stk_tcp_tuple *t);
+
+/** Read the ports' RETAs again into every loop's selector: call after the
+ *  ports started (drivers may program the RETA at start), before lc_run().
+ *  Control path. */
+void lc_rss_refresh(void);
+
+/** Fill port index @p port of @p s from a RETA (queue per entry, @p
+ *  reta_size 0: no RSS) and the mapping's queues that @p lcore polls. */
+void lc_rss_sel_fill(struct lc_rss_sel *s, uint16_t port, uint32_t ip, const uint16_t *reta,
+		     uint16_t reta_size, const struct lc_map_entry *map, uint16_t n_map,
+		     unsigned int lcore);
 
 #ifdef __cplusplus
 }

@@ -237,6 +237,9 @@ struct stk_ctx *stk_tcp_get_ctx(const struct stk_tcp_conn *c);
  *  listeners. Any thread (one writer; readers tolerate tearing). */
 void stk_tcp_state_counts(const struct stk_ctx *ctx, uint32_t *counts);
 
+/** TCP runs in this context (conf max_conns != 0). Any thread. */
+bool stk_tcp_enabled(const struct stk_ctx *ctx);
+
 /** mbufs held in send, out-of-order and pending queues. */
 uint32_t stk_tcp_mbufs_held(const struct stk_ctx *ctx);
 

@@ -12,7 +12,8 @@ byte (SHA-256), 1 B, 1000 B, 64 KiB, 1 MiB and 16 MiB, each on its own
 connection that Linux half-closes after sending; 8 connections of 1 MiB in
 parallel do the same; a closed port refuses (RST, ECONNREFUSED); sluice's
 counters agree (every accepted connection closed with FIN, no TCP drops
-but the expected ones); mbufs back to the baseline; SIGTERM stops sluice
+but the expected ones); telemetry's tcp_states shows no connection left
+(per lcore and summed, all 0 but LISTEN); mbufs back to the baseline; SIGTERM stops sluice
 within 2 s with exit 0 and every mbuf returned. Then sluice runs the http
 service: 50 requests on one keep-alive connection (http.client), a 404, 10
 pipelined requests in one write, and curl; every connection closes cleanly.
@@ -181,6 +182,33 @@ def client_main(argv):
 
 # ---- the sluice side --------------------------------------------------
 
+def tcp_states_left(st, allowed=("listen",)):
+    """Connections in any state but @allowed, from /sluice/stats: the summed
+    "tcp_states" dict and the own one of each lcore that runs a stack
+    (pipeline RX/TX lcores have none); {} when none is left."""
+    left = {}
+    if not isinstance(st.get("tcp_states"), dict):
+        return {"all": "no tcp_states"}
+    dicts = [("all", st["tcp_states"])] + \
+        [(k, v["tcp_states"]) for k, v in st.items()
+         if k.startswith("lcore_") and isinstance(v, dict) and "tcp_states" in v]
+    for where, d in dicts:
+        for state, n in d.items():
+            if state not in allowed and n:
+                left["%s.%s" % (where, state)] = n
+    return left
+
+
+def wait_no_conns(sl, secs=5.0, allowed=("listen",)):
+    deadline = time.monotonic() + secs
+    while True:
+        st = sl.stats()
+        left = tcp_states_left(st, allowed)
+        if not left or time.monotonic() > deadline:
+            return st, left
+        time.sleep(0.2)
+
+
 def run_checks(t, topo, sl, lp):
     topo.open()
     lp.sh(["ethtool", "-K", topo.peer_if, "tso", "off", "gso", "off"], ns=topo.ns)
@@ -234,6 +262,11 @@ def run_checks(t, topo, sl, lp):
     t.note("stack: %s" % {k: v for k, v in stk.items() if k.startswith("tcp_")})
     t.note("drops (non-zero): %s" % {k: v for k, v in st["drops"].items() if v})
 
+    st, left = wait_no_conns(sl)
+    t.check("telemetry tcp_states: no connection left (all 0 but listen, per lcore and "
+            "summed)", not left and st["tcp_states"].get("listen", 0) >= 1,
+            "left %s, tcp_states %s" % (left, st.get("tcp_states")))
+
     deadline = time.monotonic() + 3
     while True:
         now_in_use = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
@@ -281,6 +314,11 @@ def run_http_checks(t, topo, sl, lp):
         if time.monotonic() > deadline:
             break
         time.sleep(0.2)
+    # "Connection: close" makes sluice the active closer: TIME-WAIT is
+    # right (RFC 9293 3.6), anything else is a leak.
+    st, left = wait_no_conns(sl, allowed=("listen", "time_wait"))
+    t.check("HTTP: telemetry tcp_states: no connection left but TIME-WAIT", not left,
+            "%s" % left)
     t.check("HTTP: 3 connections, none reset or timed out, mbufs back to baseline",
             stk["tcp_accepted"] == 3 and stk["tcp_reset"] + stk["tcp_timeouts"] == 0 and
             {k: v["in_use"] for k, v in st["mempools"].items()} == base_in_use,
