@@ -257,7 +257,7 @@ main(int argc, char **argv)
 	unsigned int n_loops, lcore_ids[RTE_MAX_LCORE], k, leaked = 0, n_senders, ring_mbufs = 0;
 	unsigned int tcp_mbufs = 0;
 	bool pipeline;
-	bool dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
+	bool run_failed = false, dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
 	pthread_t tid;
 
 	/* Application options come after "--"; look at them before EAL so
@@ -565,7 +565,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluice: cannot start the stats thread: %s\n", strerror(ret));
 		lc_stop();
 	}
-	lc_run();
+	run_failed = lc_run() != 0;
 	lc_stop();
 	if (ret == 0)
 		pthread_join(tid, NULL);
@@ -591,5 +591,7 @@ main(int argc, char **argv)
 	}
 	rte_eal_cleanup();
 	printf("sluice: %s\n", leaked ? "stopped with mbufs missing" : "stopped; every mbuf returned");
-	return leaked ? 1 : 0;
+	if (run_failed)
+		fprintf(stderr, "sluice: a loop could not start (see the message above)\n");
+	return leaked || run_failed ? 1 : 0;
 }

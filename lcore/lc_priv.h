@@ -55,4 +55,7 @@ int lc_rss_attach(const struct lc_conf *conf, unsigned int lcore, bool pipeline,
 		  uint16_t n_workers, struct stk_conf *sc, char *err, size_t errlen);
 void lc_rss_free(void);
 
+/* Set by a loop whose service failed to start (rtc.c). */
+extern volatile int lc_failed;
+
 #endif /* LC_PRIV_H */

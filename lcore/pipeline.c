@@ -535,6 +535,7 @@ lc_pipe_main(void *arg)
 		if (ret != 0) {
 			fprintf(stderr, "sluice: lcore %u: service init failed: %s\n",
 				ctx->lcore_id, strerror(-ret));
+			lc_failed = 1;
 			lc_stop();
 			lc_pipe_worker_finish(ctx, pl, false);
 			return ret;

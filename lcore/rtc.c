@@ -19,6 +19,9 @@ unsigned int lc_loop_ids[RTE_MAX_LCORE];
 struct lc_ctx *lc_ctxs[RTE_MAX_LCORE];
 
 static volatile int lc_quit;
+/* A loop could not start (its service's lcore_init failed): lc_run()
+ * reports it so that main() exits non-zero. */
+volatile int lc_failed;
 static lc_lcore_init_fn lc_init_cb;
 static lc_lcore_fini_fn lc_fini_cb;
 static void *lc_cb_arg;
@@ -167,6 +170,7 @@ lc_rtc_main(void *arg)
 		if (ret != 0) {
 			fprintf(stderr, "sluice: lcore %u: service init failed: %s\n",
 				ctx->lcore_id, strerror(-ret));
+			lc_failed = 1;
 			lc_stop();
 			return ret;
 		}
@@ -229,6 +233,7 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 	uint16_t next_txq[LC_MAX_PORTS] = {0};
 
 	lc_quit = 0;
+	lc_failed = 0;
 	lc_init_cb = conf->lcore_init;
 	lc_fini_cb = conf->lcore_fini;
 	lc_cb_arg = conf->arg;
@@ -356,7 +361,7 @@ lc_run(void)
 			lc_rtc_main(NULL);
 	}
 	lc_wait();
-	return ret;
+	return ret != 0 ? ret : (lc_failed ? -EIO : 0);
 }
 
 void

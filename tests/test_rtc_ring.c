@@ -7,6 +7,7 @@
  * when the replies are in (or after a bounded wait). Every test checks
  * that the mempool is back to its baseline after teardown.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -320,6 +321,32 @@ test_tx_full_counted_and_freed(void **state)
 	assert_int_equal(lc_ctxs[rte_lcore_id()]->stats.rx_pkts, RTE_DIM(in));
 }
 
+static int
+svc_init_fails(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *arg)
+{
+	RTE_SET_USED(lcore_id);
+	RTE_SET_USED(stk);
+	RTE_SET_USED(arg);
+	*state = NULL;
+	return -EADDRINUSE;
+}
+
+/* A service that cannot start on its lcore stops the run, and lc_run()
+ * says so (main() turns it into exit code 1) instead of a clean 0. */
+static void
+test_service_init_failure_reported(void **state)
+{
+	struct rt *rt = *state;
+	char err[256];
+
+	lc_teardown();
+	rt->lconf.lcore_init = svc_init_fails;
+	rt->lconf.lcore_fini = NULL;
+	assert_int_equal(lc_setup(&rt->lconf, err, sizeof(err)), 0);
+	assert_int_equal(lc_run(), -EIO);
+	assert_true(lc_stopping());
+}
+
 int
 main(void)
 {
@@ -327,6 +354,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_udp_echo_arp_ping_and_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_full_counted_and_freed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_service_init_failure_reported, setup,
+						teardown),
 	};
 
 	fx_eal_init("test_rtc_ring", extra);

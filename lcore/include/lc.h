@@ -183,7 +183,8 @@ int lc_map_check(const struct lc_map_entry *map, uint16_t n_map, const uint16_t 
 int lc_setup(const struct lc_conf *conf, char *err, size_t errlen);
 
 /** Launch the loops (on the main lcore too when it is mapped); returns
- *  once lc_stop() was called and all loops returned. */
+ *  once lc_stop() was called and all loops returned: 0, or -EIO if a
+ *  loop could not start because its service's lcore_init failed. */
 int lc_run(void);
 
 /** Launch the loops on worker lcores only, and return at once (tests). */
