@@ -56,6 +56,7 @@ enum ktype {
 	T_LCORE_MAP,
 	T_ARP_STATIC,
 	T_LCORE_LIST,
+	T_TEXT, /* a string with C-style escapes, stored decoded */
 };
 
 #define KF_REQUIRED 0x1u /* must be given for every instance of the section */
@@ -74,6 +75,8 @@ struct key {
 	size_t size; /* bytes at off (T_UINT, T_ENUM, T_STRING) */
 	size_t off2; /* T_IPV4_PREFIX: prefix_len; T_MAC: mac_set */
 	unsigned int flags;
+	/* T_STRING: a further check of the value; 0 or -EINVAL with @why set */
+	int (*check)(const char *val, char *why, size_t wl);
 };
 
 #define FIELD_SIZE(t, f) sizeof(((t *)NULL)->f)
@@ -81,6 +84,8 @@ struct key {
 #define PORT(f) .off = offsetof(struct app_port_cfg, f), .size = FIELD_SIZE(struct app_port_cfg, f)
 
 static const char *const mode_values[] = {"rtc", "pipeline", NULL};
+
+static int check_http_path(const char *val, char *why, size_t wl);
 
 static const struct key keys[] = {
 	/* [sluice] */
@@ -182,6 +187,26 @@ static const struct key keys[] = {
 	 CFG(connect_ip), .flags = KF_OPTIONAL},
 	{SEC_SERVICE, "connect_port", T_UINT, .min = 1, .max = 65535, .def = "80",
 	 .help = "TCP port of connect_ip", CFG(connect_port)},
+	{SEC_SERVICE, "http_path", T_STRING, .max = APP_HTTP_PATH_LEN - 1, .def = "/",
+	 .help = "path the http service answers GET and HEAD for with 200 and http_body "
+		 "(other paths: 404); starts with '/', no spaces or control characters, "
+		 "matched exactly (no query string)",
+	 CFG(http_path), .check = check_http_path},
+	{SEC_SERVICE, "http_body", T_TEXT, .max = APP_HTTP_BODY_LEN - 1,
+	 .def = "hello from sluice\\n",
+	 .help = "body of the http service's 200 response (Content-Type: text/plain); "
+		 "escapes \\n, \\r, \\t and \\\\ (a backslash); in a file, ';' is "
+		 "written \\; and leading or trailing spaces are stripped",
+	 CFG(http_body)},
+	{SEC_SERVICE, "fetch_bytes", T_UINT, .min = 0, .max = 1099511627776ULL, .def = "0",
+	 .help = "tcp-fetch: send this many bytes of a fixed pattern and half-close (for an "
+		 "echo server such as tcp-echo) and compare what comes back with it; "
+		 "0 = send \"GET <http_path> HTTP/1.0\" instead",
+	 CFG(fetch_bytes)},
+	{SEC_SERVICE, "fetch_count", T_UINT, .min = 1, .max = 100000000, .def = "1",
+	 .help = "tcp-fetch: requests to make (fetch_bytes = 0), one connection after the "
+		 "other; past 1 a single line at the end gives fetches per second",
+	 CFG(fetch_count)},
 
 	/* [pipeline] */
 	{SEC_PIPELINE, "rx_lcores", T_LCORE_LIST, .def = "",
@@ -813,6 +838,92 @@ format_lcore_list(const struct app_lcore_list *l, char *buf, size_t len)
 	}
 }
 
+/* [service] http_path: what http.c compares the request target with. */
+static int
+check_http_path(const char *val, char *why, size_t wl)
+{
+	const char *c;
+
+	if (val[0] != '/') {
+		errf(why, wl, "'%s' does not start with '/'", val);
+		return -EINVAL;
+	}
+	for (c = val; *c != '\0'; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c == 0x7f) {
+			errf(why, wl,
+			     "space or control character at offset %d; "
+			     "percent-encode it (%%20)",
+			     (int)(c - val));
+			return -EINVAL;
+		}
+	return 0;
+}
+
+/* T_TEXT: "\n", "\r", "\t", "\\" decoded into @out (@max bytes at most). */
+static int
+text_decode(const char *val, char *out, size_t max, char *why, size_t wl)
+{
+	size_t n = 0;
+	const char *c;
+
+	for (c = val; *c != '\0'; c++) {
+		char ch = *c;
+
+		if (ch == '\\') {
+			switch (*++c) {
+			case 'n':
+				ch = '\n';
+				break;
+			case 'r':
+				ch = '\r';
+				break;
+			case 't':
+				ch = '\t';
+				break;
+			case '\\':
+				ch = '\\';
+				break;
+			case '\0':
+				errf(why, wl, "ends in a lone '\\'; write \\\\ for a backslash");
+				return -EINVAL;
+			default:
+				errf(why, wl, "unknown escape '\\%c'; known: \\n \\r \\t \\\\", *c);
+				return -EINVAL;
+			}
+		}
+		if (n == max) {
+			errf(why, wl, "too long, at most %zu bytes once escapes are decoded", max);
+			return -EINVAL;
+		}
+		out[n++] = ch;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* The inverse of text_decode(), truncated to @len. */
+static void
+text_encode(const char *v, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *v != '\0' && n + 3 <= len; v++) {
+		const char *e = *v == '\n'   ? "\\n"
+				: *v == '\r' ? "\\r"
+				: *v == '\t' ? "\\t"
+				: *v == '\\' ? "\\\\"
+					     : NULL;
+
+		if (e != NULL) {
+			memcpy(buf + n, e, 2);
+			n += 2;
+		} else {
+			buf[n++] = *v;
+		}
+	}
+	buf[n] = '\0';
+}
+
 /*
  * Parse @p val for key @p k into cfg (port @p port for [portN] keys). List
  * keys add to what is there when @p append, replace it otherwise. On error
@@ -854,9 +965,17 @@ key_set(struct app_config *cfg, const struct key *k, int port, const char *val, 
 			errf(why, wl, "too long, at most %" PRIu64 " characters", k->max);
 			return -EINVAL;
 		}
+		if (k->check != NULL && k->check(val, why, wl) != 0)
+			return -EINVAL;
 		memset(p, 0, k->size);
 		memcpy(p, val, strlen(val));
 		return 0;
+	case T_TEXT:
+		if (*val == '\0') {
+			errf(why, wl, "empty value");
+			return -EINVAL;
+		}
+		return text_decode(val, p, k->max, why, wl);
 	case T_ENUM:
 		for (i = 0; k->values[i] != NULL; i++)
 			if (strcmp(val, k->values[i]) == 0) {
@@ -947,6 +1066,9 @@ key_format(const struct app_config *cfg, const struct key *k, int port, char *bu
 		break; /* dumped entry by entry */
 	case T_LCORE_LIST:
 		format_lcore_list(p, buf, len);
+		break;
+	case T_TEXT:
+		text_encode(p, buf, len);
 		break;
 	}
 }
@@ -1611,6 +1733,9 @@ type_desc(const struct key *k, char *buf, size_t len)
 		break;
 	case T_STRING:
 		snprintf(buf, len, "string, up to %" PRIu64 " characters", k->max);
+		break;
+	case T_TEXT:
+		snprintf(buf, len, "string with escapes, up to %" PRIu64 " bytes decoded", k->max);
 		break;
 	case T_ENUM:
 		snprintf(buf, len, "one of:");

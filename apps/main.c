@@ -173,6 +173,10 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		.work_cycles = cfg.work_cycles,
 		.connect_ip = cfg.connect_ip,
 		.connect_port = cfg.connect_port,
+		.http_path = cfg.http_path,
+		.http_body = cfg.http_body,
+		.fetch_bytes = cfg.fetch_bytes,
+		.fetch_count = cfg.fetch_count,
 	};
 	int ret;
 

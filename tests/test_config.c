@@ -863,6 +863,26 @@ test_app_config_set(void **state)
 	assert_has(err, "--set: [stack] ttl = x: not an integer");
 }
 
+/* [service] http_path is checked, http_body's escapes are decoded (and
+ * encoded again by the dump) */
+static void
+test_http_keys(void **state)
+{
+	(void)state;
+	app_config_defaults(&cfg);
+	assert_string_equal(cfg.http_path, "/");
+	assert_string_equal(cfg.http_body, "hello from sluice\n");
+	good_value("service", "http_body", "a\\;b\\tc\\\\d\\r\\n");
+	assert_string_equal(cfg.http_body, "a;b\tc\\d\r\n");
+	assert_roundtrip(&cfg);
+	good_value("service", "http_path", "/a/b.txt?x=1");
+	assert_string_equal(cfg.http_path, "/a/b.txt?x=1");
+	bad_value("service", "http_path", "index.html", "does not start with '/'");
+	bad_value("service", "http_path", "/a\tb", "control character");
+	bad_value("service", "http_body", "x\\q", "unknown escape");
+	bad_value("service", "http_body", "x\\", "lone");
+}
+
 /* ---- dump and help --------------------------------------------------- */
 
 static void
@@ -1097,6 +1117,7 @@ main(void)
 		cmocka_unit_test(test_set_creates_port),
 		cmocka_unit_test(test_set_errors),
 		cmocka_unit_test(test_app_config_set),
+		cmocka_unit_test(test_http_keys),
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_dump_text),
 		cmocka_unit_test(test_help_lists_every_key),

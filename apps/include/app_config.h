@@ -17,7 +17,8 @@
  *   [stack]   arp_entries, arp_timeout, arp_retry_ms, arp_retries,
  *             arp_pending, arp_static ("ip mac, ip mac"), icmp_rate,
  *             icmp_burst, ttl
- *   [service] udp_port, tcp_port
+ *   [service] udp_port, tcp_port, work_cycles, connect_ip, connect_port,
+ *             http_path, http_body, fetch_bytes, fetch_count
  *   [pipeline] rx_lcores, worker_lcores, tx_lcores (lcore lists "0,2-3"),
  *             ring_size, rx_burst, worker_burst, tx_burst
  *   [tcp]     max_conns, time_wait_ms, max_time_wait, r2, r2_syn, rto_min_ms,
@@ -47,6 +48,8 @@ extern "C" {
 #define APP_MAX_ARP_STATIC 64
 #define APP_DEV_LEN 512
 #define APP_NAME_LEN 32
+#define APP_HTTP_PATH_LEN 128 /**< [service] http_path, NUL included */
+#define APP_HTTP_BODY_LEN 256 /**< [service] http_body decoded, NUL included */
 #define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
 #define APP_MAX_PIPE_LCORES 16 /**< lcores per pipeline role */
 
@@ -125,6 +128,10 @@ struct app_config {
 	uint32_t work_cycles;         /**< udp-spin's cycles per request, default 500 */
 	uint32_t connect_ip;          /**< tcp-fetch's server, network order; 0 = none */
 	uint16_t connect_port;        /**< tcp-fetch's server port, default 80 */
+	char http_path[APP_HTTP_PATH_LEN]; /**< http's 200 path, default "/" */
+	char http_body[APP_HTTP_BODY_LEN]; /**< http's 200 body, escapes decoded */
+	uint64_t fetch_bytes;         /**< tcp-fetch: bytes to echo; 0 = HTTP GET */
+	uint32_t fetch_count;         /**< tcp-fetch: requests, one after another */
 
 	/* [pipeline] (used when mode = pipeline) */
 	struct app_lcore_list pipe_rx;      /**< RX lcores; empty = the main lcore */

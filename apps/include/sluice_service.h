@@ -52,6 +52,17 @@ struct sl_service_env {
 	uint32_t work_cycles; /**< [service] work_cycles (services that simulate work) */
 	uint32_t connect_ip;  /**< [service] connect_ip, network order; 0 = not set */
 	uint16_t connect_port; /**< [service] connect_port */
+	/** [service] http_path: the one path http answers with 200; NULL = "/" */
+	const char *http_path;
+	/** [service] http_body (escapes decoded), the 200 body; NULL = the
+	 *  default "hello from sluice\n" */
+	const char *http_body;
+	/** [service] fetch_bytes: tcp-fetch sends this many bytes (for an
+	 *  echo server) instead of an HTTP request; 0 = the request */
+	uint64_t fetch_bytes;
+	/** [service] fetch_count: tcp-fetch's requests, one connection after
+	 *  the other; 0 or 1 = one */
+	uint32_t fetch_count;
 };
 
 struct sl_service {

@@ -8,15 +8,17 @@ TX checksum offload, TSO and GSO off: a packet socket (what net_af_packet
 is) would otherwise see partial checksums and 64 KiB super-frames.
 
 Checks: sluice starts; Linux connects to tcp-echo and gets back, byte for
-byte (SHA-256), 1 B, 1000 B, 64 KiB, 1 MiB and 16 MiB, each on its own
+byte (SHA-256), 1 B, 1000 B, 64 KiB, 1 MiB, 16 MiB and 64 MiB, each on its own
 connection that Linux half-closes after sending; 8 connections of 1 MiB in
 parallel do the same; a closed port refuses (RST, ECONNREFUSED); sluice's
 counters agree (every accepted connection closed with FIN, no TCP drops
 but the expected ones); telemetry's tcp_states shows no connection left
 (per lcore and summed, all 0 but LISTEN); mbufs back to the baseline; SIGTERM stops sluice
 within 2 s with exit 0 and every mbuf returned. Then sluice runs the http
-service: 50 requests on one keep-alive connection (http.client), a 404, 10
-pipelined requests in one write, and curl; every connection closes cleanly.
+service with a configured [service] http_path and http_body (escapes and an
+escaped ';' in the file): 50 requests of that path on one keep-alive
+connection (http.client), a 404 for "/", 10 pipelined requests in one
+write, and curl of the path; every connection closes cleanly.
 
 Run as root: tcp_peer.py --sluice build/apps/sluice. Prints "ok N - ..." /
 "not ok N - ..." lines and "N passed, M failed"; exits 0 only if every
@@ -42,12 +44,17 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-SIZES = [1, 1000, 65536, 1 << 20, 16 << 20]
+SIZES = [1, 1000, 65536, 1 << 20, 16 << 20, 64 << 20]
 PARALLEL = 8
 PARALLEL_SIZE = 1 << 20
 ECHO_PORT = 7
 CLOSED_PORT = 9
 IO_TIMEOUT = 60.0
+# [service] http_path / http_body for the http run; the body as the INI
+# file carries it (escapes, ';' escaped) and as it should arrive
+HTTP_PATH = "/interop/hello.txt"
+HTTP_BODY_INI = "configured body\\; tab\\there\\n"
+HTTP_BODY = "configured body; tab\there\n"
 
 
 # ---- the Linux side (inside the namespace) ----------------------------
@@ -122,11 +129,11 @@ def http_main(argv):
         conn = http.client.HTTPConnection(a.dst, a.port, timeout=10)
         ok = 0
         for _ in range(50):
-            conn.request("GET", "/")
+            conn.request("GET", HTTP_PATH)
             r = conn.getresponse()
-            if r.status == 200 and r.read() == b"hello from sluice\n":
+            if r.status == 200 and r.read() == HTTP_BODY.encode():
                 ok += 1
-        conn.request("GET", "/missing")
+        conn.request("GET", "/")
         r = conn.getresponse()
         r.read()
         out["keepalive_ok"] = ok
@@ -136,8 +143,9 @@ def http_main(argv):
         out["keepalive_error"] = repr(e)
     try:
         s = socket.create_connection((a.dst, a.port), timeout=10)
-        req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 9 + \
-            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        req = ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % HTTP_PATH).encode() * 9 + \
+            ("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+             % HTTP_PATH).encode()
         s.sendall(req)
         data = b""
         while True:
@@ -147,10 +155,11 @@ def http_main(argv):
             data += b
         s.close()
         out["pipelined_200"] = data.count(b"HTTP/1.1 200 OK")
-        out["pipelined_bodies"] = data.count(b"hello from sluice\n")
+        out["pipelined_bodies"] = data.count(HTTP_BODY.encode())
     except OSError as e:
         out["pipelined_error"] = repr(e)
-    p = subprocess.run(["curl", "-s", "--max-time", "10", "http://%s:%d/" % (a.dst, a.port)],
+    p = subprocess.run(["curl", "-s", "--max-time", "10",
+                        "http://%s:%d%s" % (a.dst, a.port, HTTP_PATH)],
                        capture_output=True, text=True)
     out["curl"] = p.stdout
     print(json.dumps(out), flush=True)
@@ -300,10 +309,12 @@ def run_http_checks(t, topo, sl, lp):
                        % (p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
     t.check("HTTP: 50 keep-alive requests on one connection answered 200",
             res.get("keepalive_ok") == 50, "%s" % res)
-    t.check("HTTP: GET /missing is 404", res.get("missing_status") == 404, "%s" % res)
+    t.check("HTTP: GET / (not http_path) is 404", res.get("missing_status") == 404,
+            "%s" % res)
     t.check("HTTP: 10 pipelined requests in one write, 10 answers, then close",
             res.get("pipelined_200") == 10 and res.get("pipelined_bodies") == 10, "%s" % res)
-    t.check("HTTP: curl gets the body", res.get("curl") == "hello from sluice\n", "%s" % res)
+    t.check("HTTP: curl of http_path gets http_body", res.get("curl") == HTTP_BODY,
+            "%s" % res)
     deadline = time.monotonic() + 5
     while True:
         st = sl.stats()
@@ -356,8 +367,10 @@ def main():
             with os.fdopen(fd, "w") as f:
                 f.write("[sluice]\nservice = %s\nduration = 0\nstats_interval = 1\n"
                         "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
+                        "http_path = %s\nhttp_body = %s\n"
                         "[tcp]\nmax_conns = 256\n"
-                        % (self.service, dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT))
+                        % (self.service, dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT,
+                           HTTP_PATH, HTTP_BODY_INI))
             self.argv = [self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix",
                          self.prefix, "--log-level", "*:warning", "--", "--config",
                          self.cfg_path]
