@@ -829,8 +829,13 @@ static bool tcp_listen_input(struct stk_ctx *ctx, const struct stk_if *ifx, stru
 static bool
 tcp_tw_reopen_ok(const struct stk_tcp_conn *c, const struct tcp_seg *seg)
 {
-	if ((c->flags & CF_TS) && (seg->opt.present & TOPT_TS))
-		return seq_gt(seg->opt.tsval, c->ts_recent);
+	/* RFC 6191 2: a newer timestamp, or an equal one (a millisecond
+	 * clock need not tick between two short connections) with a newer
+	 * sequence number */
+	if ((c->flags & CF_TS) && (seg->opt.present & TOPT_TS)) {
+		if (seg->opt.tsval != c->ts_recent)
+			return seq_gt(seg->opt.tsval, c->ts_recent);
+	}
 	return seq_gt(seg->seq, c->rcv_nxt);
 }
 

@@ -1844,6 +1844,42 @@ test_time_wait_accepts_new_syn_may_2(void **state)
 	assert_int_equal(fx_stats(t->fx).tcp_tw_recycled, 1);
 }
 
+/* RFC 6191 2: with timestamps, a SYN whose TSval equals TS.Recent still
+ * reopens TIME-WAIT when its sequence number is past the old one (a
+ * millisecond timestamp clock does not tick between two short
+ * connections on one 4-tuple); a lower TSval does not. */
+static void
+test_time_wait_equal_timestamp_reopens_rfc6191(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+
+	start(t);
+	establish_opts(t, o, opt_build(o, 1460, -1, false, true, t->tsval));
+	stk_tcp_shutdown(t->svc.conn);
+	t->rcv++;
+	pack(t);
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 0);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	/* older timestamp, newer sequence: refused */
+	clr(t);
+	t->tsval -= 1;
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, t->snd + 100000, 0, NULL, 0), 0);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	/* equal timestamp, old sequence: refused */
+	clr(t);
+	t->tsval += 1;
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, t->snd - 10, 0, NULL, 0), 0);
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 1);
+	/* equal timestamp, newer sequence: a new connection */
+	clr(t);
+	t->snd += 100000;
+	t->svc.accepts = 0;
+	establish_opts(t, o, opt_build(o, 1460, -1, false, true, t->tsval));
+	assert_int_equal(state_count(t, STK_TCP_TIME_WAIT), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_tw_recycled, 1);
+}
+
 static void
 open_and_close_active_side(struct t *t, uint16_t pport)
 {
@@ -2233,6 +2269,7 @@ main(void)
 		T(test_time_wait_fin_restarts_timer),
 		T(test_simultaneous_close_closing),
 		T(test_time_wait_accepts_new_syn_may_2),
+		T(test_time_wait_equal_timestamp_reopens_rfc6191),
 		T(test_time_wait_bounded),
 		T(test_table_full_and_tw_reuse),
 		T(test_syn_backlog_bounded),
