@@ -1691,6 +1691,63 @@ test_ephemeral_ports_random_rfc6056(void **state)
 	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 0);
 }
 
+/* RELIABILITY.md T14 (RFC 6528, RFC 6056): over 1000 active opens to one
+ * peer, neither the ISN nor the ephemeral port of a connection follows
+ * from its neighbour's: the steps between consecutive ones are nearly all
+ * different, and no step repeats back to back. */
+static void
+test_isn_and_ports_unpredictable_t14(void **state)
+{
+	enum { N = 1000 };
+	struct t *t = *state;
+	static uint32_t isn[N], dis[N - 1];
+	static uint16_t port[N], dport[N - 1];
+	unsigned int i, j, same_isn = 0, same_port = 0, distinct_isn = 0, distinct_port = 0;
+
+	t->fx->conf.tcp.max_conns = 1024;
+	start(t);
+	for (i = 0; i < N; i++) {
+		struct stk_tcp_conn *c = NULL;
+		struct seg s;
+
+		assert_int_equal(
+			stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), 9000, 0, &ops, &t->svc, &c),
+			0);
+		s = last(t);
+		assert_int_equal(s.flags, RTE_TCP_SYN_FLAG);
+		isn[i] = s.seq;
+		port[i] = s.sport;
+		clr(t);
+		fx_advance_ms(t->fx, 1);
+	}
+	for (i = 0; i + 1 < N; i++) {
+		dis[i] = isn[i + 1] - isn[i];
+		dport[i] = (uint16_t)(port[i + 1] - port[i]);
+		if (i > 0 && dis[i] == dis[i - 1])
+			same_isn++;
+		if (i > 0 && dport[i] == dport[i - 1])
+			same_port++;
+	}
+	for (i = 0; i + 1 < N; i++) {
+		bool seen_isn = false, seen_port = false;
+
+		for (j = 0; j < i; j++) {
+			seen_isn |= dis[j] == dis[i];
+			seen_port |= dport[j] == dport[i];
+		}
+		distinct_isn += !seen_isn;
+		distinct_port += !seen_port;
+	}
+	assert_true(distinct_isn > 990);
+	assert_true(distinct_port > 900);
+	assert_true(same_isn < 5);
+	assert_true(same_port < 5);
+	t->svc.conn = NULL;
+	stk_tcp_abort_all(t->fx->stk);
+	clr(t);
+	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 0);
+}
+
 /* ==== closing ==== */
 
 /* MAY-1 (half-duplex close): the peer's FIN -> CLOSE-WAIT, the service
@@ -2264,6 +2321,7 @@ main(void)
 		T(test_open_to_broadcast_refused_must_46),
 		T(test_isn_rfc6528_must_8),
 		T(test_ephemeral_ports_random_rfc6056),
+		T(test_isn_and_ports_unpredictable_t14),
 		T(test_half_close_close_wait_last_ack_may_1),
 		T(test_active_close_time_wait_must_13),
 		T(test_time_wait_fin_restarts_timer),
