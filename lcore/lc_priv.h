@@ -27,6 +27,27 @@ lc_msg_poll(struct lc_ctx *ctx)
 		lc_msg_drain(ctx);
 }
 
+/* rtc.c: context set-up shared by both modes */
+struct lc_ctx *lc_ctx_alloc(const struct lc_conf *conf, unsigned int lcore, int socket, char *err,
+			    size_t errlen);
+int lc_ctx_rxq_map(struct lc_ctx *ctx, const struct lc_conf *conf, char *err, size_t errlen);
+int lc_ctx_txb_alloc(struct lc_ctx *ctx, const struct lc_conf *conf, int socket, uint16_t burst,
+		     buffer_tx_error_fn unsent, const uint16_t *txq, char *err, size_t errlen);
+int lc_ctx_stack_create(struct lc_ctx *ctx, const struct lc_conf *conf, int socket, stk_tx_fn tx,
+			bool share_arp, bool pipeline, uint16_t worker, uint16_t n_workers,
+			char *err, size_t errlen);
+
+/* Send what waits in the TX buffers. */
+static inline void
+lc_flush(struct lc_ctx *ctx)
+{
+	uint16_t p;
+
+	for (p = 0; p < LC_MAX_PORTS; p++)
+		if (ctx->txb[p] != NULL && ctx->txb[p]->length != 0)
+			ctx->stats.tx_pkts += rte_eth_tx_buffer_flush(p, ctx->txq[p], ctx->txb[p]);
+}
+
 /* pipeline.c */
 struct rte_tel_data;
 int lc_pipe_setup(const struct lc_conf *conf, char *err, size_t errlen);

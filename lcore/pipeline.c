@@ -486,16 +486,6 @@ lc_pipe_tx_unsent(struct rte_mbuf **pkts, uint16_t n, void *arg)
 }
 
 static void
-lc_pipe_flush(struct lc_ctx *ctx)
-{
-	uint16_t p;
-
-	for (p = 0; p < LC_MAX_PORTS; p++)
-		if (ctx->txb[p] != NULL && ctx->txb[p]->length != 0)
-			ctx->stats.tx_pkts += rte_eth_tx_buffer_flush(p, ctx->txq[p], ctx->txb[p]);
-}
-
-static void
 lc_pipe_worker_finish(struct lc_ctx *ctx, struct lc_pipe_lcore *pl, bool fini)
 {
 	stk_tcp_state_counts(ctx->stk, ctx->tcp_at_stop);
@@ -593,7 +583,7 @@ lc_pipe_main(void *arg)
 		}
 		now = t;
 		if (unlikely(now - last_drain >= ctx->drain_tsc)) {
-			lc_pipe_flush(ctx);
+			lc_flush(ctx);
 			last_drain = now;
 			if (ctx->stk != NULL && !pl->worker_done &&
 			    now - last_timer >= ctx->timer_tsc) {
@@ -608,7 +598,7 @@ lc_pipe_main(void *arg)
 		ctx->stats.loops++;
 		prev = now;
 	}
-	lc_pipe_flush(ctx);
+	lc_flush(ctx);
 	return 0;
 }
 
@@ -654,21 +644,14 @@ lc_pipe_ctx_create(const struct lc_conf *conf, unsigned int lcore, char *err, si
 {
 	const struct lc_pipe_conf *pc = &conf->pipe;
 	int socket = dp_lcore_socket(lcore);
-	struct lc_ctx *ctx;
-	uint16_t i, p;
+	struct lc_ctx *ctx = lc_ctx_alloc(conf, lcore, socket, err, errlen);
+	int ret;
 
-	ctx = rte_zmalloc_socket("lc_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE, socket);
-	if (ctx == NULL) {
-		snprintf(err, errlen, "lcore %u: out of memory for its context", lcore);
+	if (ctx == NULL)
 		return -ENOMEM;
-	}
-	lc_ctxs[lcore] = ctx;
-	ctx->lcore_id = lcore;
 	ctx->roles = lc_pipe_roles_of(pc, lcore);
 	lc_pipe_role_mask[lcore] = ctx->roles;
 	ctx->burst = pc->rx_burst;
-	ctx->drain_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * conf->tx_drain_us;
-	ctx->timer_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * LC_TIMER_US;
 	ctx->pipe = rte_zmalloc_socket("lc_pipe", sizeof(*ctx->pipe), RTE_CACHE_LINE_SIZE, socket);
 	if (ctx->pipe == NULL) {
 		snprintf(err, errlen, "lcore %u: out of memory for its pipeline state", lcore);
@@ -682,80 +665,32 @@ lc_pipe_ctx_create(const struct lc_conf *conf, unsigned int lcore, char *err, si
 	ctx->pipe->worker_done = !(ctx->roles & (1u << LC_ROLE_WORKER));
 	ctx->pipe->tx_done = !(ctx->roles & (1u << LC_ROLE_TX));
 
-	if (ctx->roles & (1u << LC_ROLE_RX))
-		for (i = 0; i < conf->n_map; i++) {
-			if (conf->map[i].lcore != lcore)
-				continue;
-			if (ctx->n_rxq == LC_MAX_RXQ) {
-				snprintf(err, errlen, "lcore %u: more than %u queues mapped", lcore,
-					 LC_MAX_RXQ);
-				return -EINVAL;
-			}
-			ctx->rxq[ctx->n_rxq].port_id = conf->ifs[conf->map[i].port].port_id;
-			ctx->rxq[ctx->n_rxq].queue_id = conf->map[i].queue;
-			ctx->n_rxq++;
-		}
-
-	if (ctx->roles & (1u << LC_ROLE_TX)) {
-		uint16_t txq = 0;
-
-		while (pc->tx[txq] != lcore)
-			txq++;
-		for (p = 0; p < conf->n_ports; p++) {
-			uint16_t pid = conf->ifs[p].port_id;
-			struct rte_eth_dev_tx_buffer *txb;
-
-			txb = rte_zmalloc_socket("lc_txb", RTE_ETH_TX_BUFFER_SIZE(pc->tx_burst), 0,
-						 socket);
-			if (txb == NULL) {
-				snprintf(err, errlen, "lcore %u: out of memory for TX buffers",
-					 lcore);
-				return -ENOMEM;
-			}
-			rte_eth_tx_buffer_init(txb, pc->tx_burst);
-			rte_eth_tx_buffer_set_err_callback(txb, lc_pipe_tx_unsent, ctx);
-			ctx->txb[pid] = txb;
-			ctx->txq[pid] = txq;
-		}
+	if (ctx->roles & (1u << LC_ROLE_RX)) {
+		ret = lc_ctx_rxq_map(ctx, conf, err, errlen);
+		if (ret != 0)
+			return ret;
 	}
+	if (ctx->roles & (1u << LC_ROLE_TX)) {
+		uint16_t txq[LC_MAX_PORTS], t = 0, p;
 
+		/* a TX lcore has the same queue on every port */
+		while (pc->tx[t] != lcore)
+			t++;
+		for (p = 0; p < LC_MAX_PORTS; p++)
+			txq[p] = t;
+		ret = lc_ctx_txb_alloc(ctx, conf, socket, pc->tx_burst, lc_pipe_tx_unsent, txq, err,
+				       errlen);
+		if (ret != 0)
+			return ret;
+	}
 	if (ctx->roles & (1u << LC_ROLE_WORKER)) {
-		struct stk_conf sc = conf->stk;
-		char name[64];
-		int ret;
+		uint16_t w = 0;
 
-		snprintf(name, sizeof(name), "stk%u", lcore);
-		sc.name = name;
-		sc.socket_id = socket;
-		sc.hz = rte_get_tsc_hz();
-		sc.mp = conf->mp[socket] != NULL ? conf->mp[socket] : conf->mp[0];
-		sc.tx = lc_pipe_tx;
-		sc.tx_arg = ctx;
-		sc.n_ifs = conf->n_ports;
-		memcpy(sc.ifs, conf->ifs, sizeof(sc.ifs));
+		while (pc->workers[w] != lcore)
+			w++;
 		/* Every ARP frame goes to worker 0: tell the others (msg.c). */
-		if (pc->n_workers > 1) {
-			ret = lc_msg_ring_create(ctx, socket, err, errlen);
-			if (ret != 0)
-				return ret;
-			sc.arp_notify = lc_arp_notify;
-			sc.arp_notify_arg = ctx;
-		}
-		{
-			uint16_t w = 0;
-
-			while (pc->workers[w] != lcore)
-				w++;
-			ret = lc_rss_attach(conf, lcore, true, w, pc->n_workers, &sc, err, errlen);
-			if (ret != 0)
-				return ret;
-		}
-		ctx->stk = stk_create(&sc);
-		if (ctx->stk == NULL) {
-			snprintf(err, errlen, "lcore %u: cannot create its stack: %s", lcore,
-				 rte_strerror(rte_errno));
-			return -ENOMEM;
-		}
+		return lc_ctx_stack_create(ctx, conf, socket, lc_pipe_tx, pc->n_workers > 1, true, w,
+					   pc->n_workers, err, errlen);
 	}
 	return 0;
 }

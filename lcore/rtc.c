@@ -142,16 +142,6 @@ lc_tx_unsent(struct rte_mbuf **pkts, uint16_t n, void *arg)
 	stk_count_drop(ctx->stk, STK_DROP_TX_FULL, n);
 }
 
-static inline void
-lc_flush(struct lc_ctx *ctx)
-{
-	uint16_t p;
-
-	for (p = 0; p < LC_MAX_PORTS; p++)
-		if (ctx->txb[p] != NULL && ctx->txb[p]->length != 0)
-			ctx->stats.tx_pkts += rte_eth_tx_buffer_flush(p, ctx->txq[p], ctx->txb[p]);
-}
-
 static int
 lc_rtc_main(void *arg)
 {
@@ -225,12 +215,114 @@ lc_rtc_main(void *arg)
 	return 0;
 }
 
+struct lc_ctx *
+lc_ctx_alloc(const struct lc_conf *conf, unsigned int lcore, int socket, char *err, size_t errlen)
+{
+	struct lc_ctx *ctx;
+
+	ctx = rte_zmalloc_socket("lc_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE, socket);
+	if (ctx == NULL) {
+		snprintf(err, errlen, "lcore %u: out of memory for its context", lcore);
+		return NULL;
+	}
+	lc_ctxs[lcore] = ctx;
+	ctx->lcore_id = lcore;
+	ctx->drain_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * conf->tx_drain_us;
+	ctx->timer_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * LC_TIMER_US;
+	return ctx;
+}
+
+/* The (port, queue) pairs the mapping gives this lcore. */
+int
+lc_ctx_rxq_map(struct lc_ctx *ctx, const struct lc_conf *conf, char *err, size_t errlen)
+{
+	uint16_t i;
+
+	for (i = 0; i < conf->n_map; i++) {
+		if (conf->map[i].lcore != ctx->lcore_id)
+			continue;
+		if (ctx->n_rxq == LC_MAX_RXQ) {
+			snprintf(err, errlen, "lcore %u: more than %u queues mapped", ctx->lcore_id,
+				 LC_MAX_RXQ);
+			return -EINVAL;
+		}
+		ctx->rxq[ctx->n_rxq].port_id = conf->ifs[conf->map[i].port].port_id;
+		ctx->rxq[ctx->n_rxq].queue_id = conf->map[i].queue;
+		ctx->n_rxq++;
+	}
+	return 0;
+}
+
+/* A TX buffer of @burst on every port, sending on queue @txq[port index]. */
+int
+lc_ctx_txb_alloc(struct lc_ctx *ctx, const struct lc_conf *conf, int socket, uint16_t burst,
+		 buffer_tx_error_fn unsent, const uint16_t *txq, char *err, size_t errlen)
+{
+	uint16_t p;
+
+	for (p = 0; p < conf->n_ports; p++) {
+		uint16_t pid = conf->ifs[p].port_id;
+		struct rte_eth_dev_tx_buffer *txb;
+
+		txb = rte_zmalloc_socket("lc_txb", RTE_ETH_TX_BUFFER_SIZE(burst), 0, socket);
+		if (txb == NULL) {
+			snprintf(err, errlen, "lcore %u: out of memory for TX buffers",
+				 ctx->lcore_id);
+			return -ENOMEM;
+		}
+		rte_eth_tx_buffer_init(txb, burst);
+		rte_eth_tx_buffer_set_err_callback(txb, unsent, ctx);
+		ctx->txb[pid] = txb;
+		ctx->txq[pid] = txq[p];
+	}
+	return 0;
+}
+
+/* This lcore's stack, sending through @tx; with @share_arp the ARP frames
+ * it receives are told to the other loops (msg.c). */
+int
+lc_ctx_stack_create(struct lc_ctx *ctx, const struct lc_conf *conf, int socket, stk_tx_fn tx,
+		    bool share_arp, bool pipeline, uint16_t worker, uint16_t n_workers, char *err,
+		    size_t errlen)
+{
+	struct stk_conf sc = conf->stk;
+	char name[64];
+	int ret;
+
+	snprintf(name, sizeof(name), "stk%u", ctx->lcore_id);
+	sc.name = name;
+	sc.socket_id = socket;
+	sc.hz = rte_get_tsc_hz();
+	sc.mp = conf->mp[socket] != NULL ? conf->mp[socket] : conf->mp[0];
+	sc.tx = tx;
+	sc.tx_arg = ctx;
+	sc.n_ifs = conf->n_ports;
+	memcpy(sc.ifs, conf->ifs, sizeof(sc.ifs));
+	if (share_arp) {
+		ret = lc_msg_ring_create(ctx, socket, err, errlen);
+		if (ret != 0)
+			return ret;
+		sc.arp_notify = lc_arp_notify;
+		sc.arp_notify_arg = ctx;
+	}
+	ret = lc_rss_attach(conf, ctx->lcore_id, pipeline, worker, n_workers, &sc, err, errlen);
+	if (ret != 0)
+		return ret;
+	ctx->stk = stk_create(&sc);
+	if (ctx->stk == NULL) {
+		snprintf(err, errlen, "lcore %u: cannot create its stack: %s", ctx->lcore_id,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int
 lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 {
-	uint16_t i, p;
-	unsigned int k;
 	uint16_t next_txq[LC_MAX_PORTS] = {0};
+	unsigned int k;
+	uint16_t p;
 
 	lc_quit = 0;
 	lc_failed = 0;
@@ -244,80 +336,25 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 	for (k = 0; k < lc_n_loops; k++) {
 		unsigned int lcore = lc_loop_ids[k];
 		int socket = dp_lcore_socket(lcore);
-		struct stk_conf sc = conf->stk;
-		struct lc_ctx *ctx;
-		char name[64];
+		struct lc_ctx *ctx = lc_ctx_alloc(conf, lcore, socket, err, errlen);
+		int ret;
 
-		ctx = rte_zmalloc_socket("lc_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE, socket);
-		if (ctx == NULL) {
-			snprintf(err, errlen, "lcore %u: out of memory for its context", lcore);
+		if (ctx == NULL)
 			return -ENOMEM;
-		}
-		lc_ctxs[lcore] = ctx;
-		ctx->lcore_id = lcore;
 		ctx->burst = RTE_MIN(conf->burst, (uint16_t)STK_BURST_MAX);
-		ctx->drain_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * conf->tx_drain_us;
-		ctx->timer_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * LC_TIMER_US;
-		for (i = 0; i < conf->n_map; i++) {
-			if (conf->map[i].lcore != lcore)
-				continue;
-			if (ctx->n_rxq == LC_MAX_RXQ) {
-				snprintf(err, errlen, "lcore %u: more than %u queues mapped", lcore,
-					 LC_MAX_RXQ);
-				return -EINVAL;
-			}
-			ctx->rxq[ctx->n_rxq].port_id = conf->ifs[conf->map[i].port].port_id;
-			ctx->rxq[ctx->n_rxq].queue_id = conf->map[i].queue;
-			ctx->n_rxq++;
-		}
+		ret = lc_ctx_rxq_map(ctx, conf, err, errlen);
 		/* Every loop can send on every port: one TX queue each. */
-		for (p = 0; p < conf->n_ports; p++) {
-			uint16_t pid = conf->ifs[p].port_id;
-			struct rte_eth_dev_tx_buffer *txb;
-
-			txb = rte_zmalloc_socket("lc_txb", RTE_ETH_TX_BUFFER_SIZE(conf->burst), 0,
-						 socket);
-			if (txb == NULL) {
-				snprintf(err, errlen, "lcore %u: out of memory for TX buffers",
-					 lcore);
-				return -ENOMEM;
-			}
-			rte_eth_tx_buffer_init(txb, conf->burst);
-			rte_eth_tx_buffer_set_err_callback(txb, lc_tx_unsent, ctx);
-			ctx->txb[pid] = txb;
-			ctx->txq[pid] = next_txq[p]++;
-		}
-
-		snprintf(name, sizeof(name), "stk%u", lcore);
-		sc.name = name;
-		sc.socket_id = socket;
-		sc.hz = rte_get_tsc_hz();
-		sc.mp = conf->mp[socket] != NULL ? conf->mp[socket] : conf->mp[0];
-		sc.tx = lc_tx;
-		sc.tx_arg = ctx;
-		sc.n_ifs = conf->n_ports;
-		memcpy(sc.ifs, conf->ifs, sizeof(sc.ifs));
-		/* ARP frames reach one queue: tell the other loops (msg.c). */
-		if (lc_n_loops > 1) {
-			int ret = lc_msg_ring_create(ctx, socket, err, errlen);
-
-			if (ret != 0)
-				return ret;
-			sc.arp_notify = lc_arp_notify;
-			sc.arp_notify_arg = ctx;
-		}
-		{
-			int ret = lc_rss_attach(conf, lcore, false, 0, 0, &sc, err, errlen);
-
-			if (ret != 0)
-				return ret;
-		}
-		ctx->stk = stk_create(&sc);
-		if (ctx->stk == NULL) {
-			snprintf(err, errlen, "lcore %u: cannot create its stack: %s", lcore,
-				 rte_strerror(rte_errno));
-			return -ENOMEM;
-		}
+		if (ret == 0)
+			ret = lc_ctx_txb_alloc(ctx, conf, socket, conf->burst, lc_tx_unsent,
+					       next_txq, err, errlen);
+		/* ARP frames reach one queue: tell the other loops. */
+		if (ret == 0)
+			ret = lc_ctx_stack_create(ctx, conf, socket, lc_tx, lc_n_loops > 1, false,
+						  0, 0, err, errlen);
+		if (ret != 0)
+			return ret;
+		for (p = 0; p < conf->n_ports; p++)
+			next_txq[p]++;
 	}
 	return 0;
 }
