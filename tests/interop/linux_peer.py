@@ -192,6 +192,10 @@ class Sluice:
             argv += ["--set", s]
         if self.mode:
             argv += ["--mode", self.mode]
+        self.spawn(argv)
+
+    def spawn(self, argv):
+        """Run sluice with argv, collecting its output in the background."""
         self.argv = argv
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, errors="replace")
@@ -286,6 +290,23 @@ def peer(topo, args, timeout=60):
     if "error" in res and len(res) == 1:
         raise Fatal("ns_peer.py %s: %s" % (args[0], res["error"]))
     return res
+
+
+# What ends a step early; record_failure() turns it into a check.
+STEP_ERRORS = (Fatal, subprocess.TimeoutExpired, OSError, ValueError, KeyError)
+
+
+def record_failure(t, e):
+    if isinstance(e, Fatal):
+        if e.reported:
+            t.note("stopping here: %s" % e)
+        else:
+            t.check("setup/step completed", False, str(e))
+    elif isinstance(e, subprocess.TimeoutExpired):
+        t.check("step completed in time", False, "`%s` timed out after %s s"
+                % (" ".join(map(str, e.cmd)), e.timeout))
+    else:
+        t.check("step completed", False, "%s: %s" % (type(e).__name__, e))
 
 
 def drops(st, name):
@@ -469,16 +490,8 @@ def main():
     sl = Sluice(os.path.abspath(a.sluice), topo, tag, a.config, a.mode)
     try:
         run_checks(t, topo, sl)
-    except Fatal as e:
-        if e.reported:
-            t.note("stopping here: %s" % e)
-        else:
-            t.check("setup/step completed", False, str(e))
-    except subprocess.TimeoutExpired as e:
-        t.check("step completed in time", False, "`%s` timed out after %s s"
-                % (" ".join(map(str, e.cmd)), e.timeout))
-    except (OSError, ValueError, KeyError) as e:
-        t.check("step completed", False, "%s: %s" % (type(e).__name__, e))
+    except STEP_ERRORS as e:
+        record_failure(t, e)
     except (KeyboardInterrupt, SystemExit) as e:
         t.check("not interrupted", False, "%s; cleaning up" % (type(e).__name__))
     finally:

@@ -37,7 +37,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -320,11 +319,7 @@ def main():
                 "*:warning", "--", "--config", self.cfg_path]
             if self.mode:
                 self.argv += ["--mode", self.mode]
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                         text=True, errors="replace")
-            self.reader = threading.Thread(target=self._read, daemon=True)
-            self.reader.start()
+            self.spawn(self.argv)
 
     def on_term(signum, frame):
         raise SystemExit(128 + signum)
@@ -353,16 +348,8 @@ def main():
         sl.close()
         run_fetch(t, topo, make_fetch, lp, base_in_use)
         run_fetch_pipeline(t, topo, make_fetch_pipeline, lp, base_in_use)
-    except lp.Fatal as e:
-        if e.reported:
-            t.note("stopping here: %s" % e)
-        else:
-            t.check("setup/step completed", False, str(e))
-    except subprocess.TimeoutExpired as e:
-        t.check("step completed in time", False, "`%s` timed out after %s s"
-                % (" ".join(map(str, e.cmd)), e.timeout))
-    except (OSError, ValueError, KeyError) as e:
-        t.check("step completed", False, "%s: %s" % (type(e).__name__, e))
+    except lp.STEP_ERRORS as e:
+        lp.record_failure(t, e)
     finally:
         if a.verbose or t.failed:
             t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])

@@ -374,11 +374,7 @@ def main():
             self.argv = [self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix",
                          self.prefix, "--log-level", "*:warning", "--", "--config",
                          self.cfg_path]
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                         text=True, errors="replace")
-            self.reader = threading.Thread(target=self._read, daemon=True)
-            self.reader.start()
+            self.spawn(self.argv)
 
     def on_term(signum, frame):
         raise SystemExit(128 + signum)
@@ -395,16 +391,8 @@ def main():
         sl = TcpSluice(os.path.abspath(a.sluice), topo, tag)
         sl.service = "http"
         run_http_checks(t, topo, sl, lp)
-    except lp.Fatal as e:
-        if e.reported:
-            t.note("stopping here: %s" % e)
-        else:
-            t.check("setup/step completed", False, str(e))
-    except subprocess.TimeoutExpired as e:
-        t.check("step completed in time", False, "`%s` timed out after %s s"
-                % (" ".join(map(str, e.cmd)), e.timeout))
-    except (OSError, ValueError, KeyError) as e:
-        t.check("step completed", False, "%s: %s" % (type(e).__name__, e))
+    except lp.STEP_ERRORS as e:
+        lp.record_failure(t, e)
     finally:
         if a.verbose or t.failed:
             t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
