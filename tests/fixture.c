@@ -111,6 +111,41 @@ fx_cap_clear(struct fx_cap *cap)
 	cap->calls = 0;
 }
 
+struct rte_mempool *fx_pool;
+
+int
+fx_group_init(const char *name)
+{
+	fx_eal_init(name, NULL);
+	fx_pool = fx_mempool(name, FX_POOL_SIZE);
+	return fx_pool != NULL ? 0 : -1;
+}
+
+int
+fx_setup(void **state)
+{
+	struct fx *fx = fx_new(fx_pool);
+
+	if (fx_start(fx) != 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+int
+fx_setup_unstarted(void **state)
+{
+	*state = fx_new(fx_pool);
+	return 0;
+}
+
+int
+fx_teardown(void **state)
+{
+	fx_delete(*state);
+	return 0;
+}
+
 struct fx *
 fx_new(struct rte_mempool *mp)
 {

@@ -105,6 +105,17 @@ int fx_start(struct fx *fx);
 /* stk_free, clear the capture, assert @mp back at baseline, free @fx. */
 void fx_delete(struct fx *fx);
 
+/* cmocka fixtures for binaries whose cases each get one struct fx:
+ * fx_group_init() (from the group set-up) starts EAL for @name and makes
+ * fx_pool; fx_setup() gives each case a started fx over fx_pool as *state
+ * (fx_setup_unstarted() one to edit ->conf first), and fx_teardown()
+ * deletes it, asserting the pool is back at its baseline. */
+extern struct rte_mempool *fx_pool;
+int fx_group_init(const char *name);
+int fx_setup(void **state);
+int fx_setup_unstarted(void **state);
+int fx_teardown(void **state);
+
 /* Advance the fake clock and tell the stack. */
 void fx_advance_ms(struct fx *fx, uint64_t ms);
 /* Feed one frame on FX_PORT; returns stk_input_burst()'s result. */

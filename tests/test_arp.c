@@ -8,7 +8,6 @@
 
 #include "fixture.h"
 
-static struct rte_mempool *mp;
 static const struct rte_ether_addr zero_mac;
 static const struct rte_ether_addr evil_mac = {{0x02, 0xee, 0xee, 0xee, 0xee, 0xee}};
 static const struct rte_ether_addr gw_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe}};
@@ -17,54 +16,26 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	fx_eal_init("test_arp", NULL);
-	mp = fx_mempool("arp", FX_POOL_SIZE);
-	return mp != NULL ? 0 : -1;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = fx_new(mp);
-
-	if (fx_start(fx) != 0)
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-/* For tests that change the conf first: fx_new only. */
-static int
-setup_unstarted(void **state)
-{
-	*state = fx_new(mp);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fx_delete(*state);
-	return 0;
+	return fx_group_init("test_arp");
 }
 
 static struct rte_mbuf *
 request(const struct rte_ether_addr *sha, const char *spa, const char *tpa)
 {
-	return fx_arp(mp, RTE_ARP_OP_REQUEST, &fx_mac_bcast, sha, spa, &zero_mac, tpa);
+	return fx_arp(fx_pool, RTE_ARP_OP_REQUEST, &fx_mac_bcast, sha, spa, &zero_mac, tpa);
 }
 
 static struct rte_mbuf *
 reply(const struct rte_ether_addr *sha, const char *spa)
 {
-	return fx_arp(mp, RTE_ARP_OP_REPLY, &fx_mac_us, sha, spa, &fx_mac_us, FX_IP_US);
+	return fx_arp(fx_pool, RTE_ARP_OP_REPLY, &fx_mac_us, sha, spa, &fx_mac_us, FX_IP_US);
 }
 
 /* A datagram payload whose first byte is @tag. */
 static struct rte_mbuf *
 payload(uint8_t tag)
 {
-	struct rte_mbuf *m = fx_payload(mp, 10, 0);
+	struct rte_mbuf *m = fx_payload(fx_pool, 10, 0);
 
 	rte_pktmbuf_mtod(m, uint8_t *)[0] = tag;
 	return m;
@@ -169,7 +140,7 @@ test_arp_gratuitous_not_learned(void **state)
 
 	/* gratuitous request and reply: sender == target == the sender's IP */
 	fx_expect_drop(fx, request(&fx_mac_peer, FX_IP_PEER, FX_IP_PEER), STK_DROP_ARP_NOT_FOR_US);
-	m = fx_arp(mp, RTE_ARP_OP_REPLY, &fx_mac_bcast, &fx_mac_peer, FX_IP_PEER, &fx_mac_bcast,
+	m = fx_arp(fx_pool, RTE_ARP_OP_REPLY, &fx_mac_bcast, &fx_mac_peer, FX_IP_PEER, &fx_mac_bcast,
 		   FX_IP_PEER);
 	fx_expect_drop(fx, m, STK_DROP_ARP_NOT_FOR_US);
 	assert_int_equal(stk_arp_count(fx->stk), 0);
@@ -279,7 +250,7 @@ test_arp_too_short(void **state)
 	rte_pktmbuf_trim(m, 28); /* Ethernet header only */
 	fx_expect_drop(fx, m, STK_DROP_ARP_TOO_SHORT);
 	/* ARP split over two segments: the header is not in the first */
-	m = fx_split(mp, request(&fx_mac_peer, FX_IP_PEER, FX_IP_US), 30);
+	m = fx_split(fx_pool, request(&fx_mac_peer, FX_IP_PEER, FX_IP_US), 30);
 	fx_expect_drop(fx, m, STK_DROP_ARP_TOO_SHORT);
 }
 
@@ -580,7 +551,7 @@ test_arp_two_interfaces(void **state)
 	assert_int_equal(fx_arph(fx->cap.pkts[0])->arp_data.arp_sip, fx_ip("192.168.1.1"));
 
 	/* the reply arrives on port 3 and releases the datagram there */
-	m = fx_arp(mp, RTE_ARP_OP_REPLY, &mac1, &peer1, "192.168.1.5", &mac1, "192.168.1.1");
+	m = fx_arp(fx_pool, RTE_ARP_OP_REPLY, &mac1, &peer1, "192.168.1.5", &mac1, "192.168.1.1");
 	assert_int_equal(stk_input_burst(fx->stk, 3, &m, 1), 1);
 	assert_int_equal(fx->cap.n, 2);
 	assert_int_equal(fx->cap.port[1], 3);
@@ -608,7 +579,7 @@ test_arp_reply_on_wrong_interface(void **state)
 	assert_int_equal(fx_start(fx), 0);
 	assert_int_equal(send_to(fx, FX_IP_PEER, 1), 0);
 	assert_int_equal(fx->cap.port[0], FX_PORT);
-	m = fx_arp(mp, RTE_ARP_OP_REPLY, &mac1, &fx_mac_peer, FX_IP_PEER, &mac1, FX_IP_US);
+	m = fx_arp(fx_pool, RTE_ARP_OP_REPLY, &mac1, &fx_mac_peer, FX_IP_PEER, &mac1, FX_IP_US);
 	assert_int_equal(stk_input_burst(fx->stk, 3, &m, 1), 0);
 	assert_int_equal(fx_drop(fx, STK_DROP_ARP_UNSOLICITED), 1);
 	assert_int_equal(stk_mbufs_held(fx->stk), 1);
@@ -846,7 +817,7 @@ test_arp_two_contexts(void **state)
 	a->conf.arp_notify = notify_cb;
 	a->conf.arp_notify_arg = &log;
 	assert_int_equal(fx_start(a), 0);
-	b = fx_new(mp); /* after a started: fx_new reuses one name buffer */
+	b = fx_new(fx_pool); /* after a started: fx_new reuses one name buffer */
 	assert_int_equal(fx_start(b), 0);
 	log.peer = b->stk;
 
@@ -872,8 +843,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-#define TU(f) cmocka_unit_test_setup_teardown(f, setup_unstarted, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+#define TU(f) cmocka_unit_test_setup_teardown(f, fx_setup_unstarted, fx_teardown)
 		T(test_arp_request_answered),
 		T(test_arp_request_padded),
 		T(test_arp_request_not_for_us),

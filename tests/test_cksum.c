@@ -7,34 +7,13 @@
 #include "fixture.h"
 #include "../stack/stk_priv.h" /* white box: stk_sum64() */
 
-static struct rte_mempool *mp;
 
 static int
 group_setup(void **state)
 {
 	(void)state;
-	fx_eal_init("test_cksum", NULL);
-	mp = fx_mempool("cksum", FX_POOL_SIZE);
 	srand(12345); /* deterministic "random" headers */
-	return mp != NULL ? 0 : -1;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = fx_new(mp);
-
-	if (fx_start(fx) != 0)
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fx_delete(*state);
-	return 0;
+	return fx_group_init("test_cksum");
 }
 
 static uint16_t
@@ -53,7 +32,7 @@ same_cksum(uint16_t a, uint16_t b)
 static void
 test_ip4_hdr_cksum_ok_random(void **state)
 {
-	struct rte_mbuf *m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 1, 2, 0);
+	struct rte_mbuf *m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 1, 2, 0);
 	struct rte_ipv4_hdr *ip = fx_ip4(m);
 	unsigned int i, bit;
 
@@ -83,7 +62,7 @@ test_udp_odd_lengths(void **state)
 
 	(void)state;
 	for (len = 0; len < 64; len++) {
-		struct rte_mbuf *m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 1000, 2000, (uint16_t)len);
+		struct rte_mbuf *m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 1000, 2000, (uint16_t)len);
 
 		assert_true(stk_udp4_cksum_ok(m, fx_ip4(m), false));
 		assert_true(fx_udp_cksum_valid(m)); /* independent of DPDK */
@@ -105,7 +84,7 @@ test_icmp_odd_lengths_reply(void **state)
 
 	for (len = 1; len < 200; len += 2) {
 		struct rte_mbuf *m =
-			fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, rnd16(), rnd16(), (uint16_t)len);
+			fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, rnd16(), rnd16(), (uint16_t)len);
 		struct rte_mbuf *r;
 		struct rte_icmp_hdr *icmp;
 		uint16_t got, want;
@@ -128,7 +107,7 @@ test_icmp_odd_lengths_reply(void **state)
 static struct rte_mbuf *
 udp_with_zero_sum(uint16_t dport)
 {
-	struct rte_mbuf *m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 1000, dport, 16);
+	struct rte_mbuf *m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 1000, dport, 16);
 	struct rte_ipv4_hdr *ip = fx_ip4(m);
 	struct rte_udp_hdr *udp = fx_udp(m);
 	uint8_t *p = fx_l4_payload(m);
@@ -246,8 +225,8 @@ test_incremental_edge_values(void **state)
 static void
 test_offload_flag_matrix(void **state)
 {
-	struct rte_mbuf *good = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 1, 2, 5);
-	struct rte_mbuf *bad = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 1, 2, 5);
+	struct rte_mbuf *good = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 1, 2, 5);
+	struct rte_mbuf *bad = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 1, 2, 5);
 	const struct {
 		uint64_t ip, l4;
 		int want_ip_good, want_l4_good; /* -1 = software result */
@@ -298,9 +277,9 @@ test_multiseg_udp_cksum(void **state)
 	(void)state;
 	/* every split point inside the payload, odd and even */
 	for (at = 42; at < 42 + 37; at++) {
-		struct rte_mbuf *m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 3, 4, 37);
+		struct rte_mbuf *m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 3, 4, 37);
 
-		m = fx_split(mp, m, (uint16_t)at);
+		m = fx_split(fx_pool, m, (uint16_t)at);
 		assert_true(stk_udp4_cksum_ok(m, fx_ip4(m), false));
 		rte_pktmbuf_mtod(m->next, uint8_t *)[0] ^= 0x10;
 		assert_false(stk_udp4_cksum_ok(m, fx_ip4(m), false));
@@ -335,7 +314,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 		T(test_ip4_hdr_cksum_ok_random),
 		T(test_udp_odd_lengths),
 		T(test_icmp_odd_lengths_reply),

@@ -5,46 +5,25 @@
 
 #include "fixture.h"
 
-static struct rte_mempool *mp;
 
 static int
 group_setup(void **state)
 {
 	(void)state;
-	fx_eal_init("test_eth_ip4", NULL);
-	mp = fx_mempool("eth_ip4", FX_POOL_SIZE);
-	return mp != NULL ? 0 : -1;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = fx_new(mp);
-
-	if (fx_start(fx) != 0)
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fx_delete(*state);
-	return 0;
+	return fx_group_init("test_eth_ip4");
 }
 
 /* An ICMP echo request: the simplest frame that must produce a reply. */
 static struct rte_mbuf *
 echo(uint16_t len)
 {
-	return fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 1, 1, len);
+	return fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 1, 1, len);
 }
 
 static struct rte_mbuf *
 frame_of(uint16_t len, uint16_t ethertype)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(fx_pool);
 	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
 
 	memset(p, 0x45, len);
@@ -303,12 +282,12 @@ test_ip4_martian_src(void **state)
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(srcs); i++) {
-		struct rte_mbuf *m = fx_icmp_echo(mp, srcs[i], FX_IP_US, 1, 1, 8);
+		struct rte_mbuf *m = fx_icmp_echo(fx_pool, srcs[i], FX_IP_US, 1, 1, 8);
 
 		fx_expect_drop(fx, m, STK_DROP_IP4_BAD_SRC);
 	}
 	/* an off-subnet source is fine (it came through a router) */
-	expect_reply(fx, fx_icmp_echo(mp, "192.0.2.7", FX_IP_US, 1, 1, 8));
+	expect_reply(fx, fx_icmp_echo(fx_pool, "192.0.2.7", FX_IP_US, 1, 1, 8));
 }
 
 static void
@@ -319,7 +298,7 @@ test_ip4_not_for_us(void **state)
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(dsts); i++) {
-		struct rte_mbuf *m = fx_icmp_echo(mp, FX_IP_PEER, dsts[i], 1, 1, 8);
+		struct rte_mbuf *m = fx_icmp_echo(fx_pool, FX_IP_PEER, dsts[i], 1, 1, 8);
 
 		fx_expect_drop(fx, m, STK_DROP_IP4_NOT_FOR_US);
 	}
@@ -329,7 +308,7 @@ static void
 test_ip4_unknown_proto(void **state)
 {
 	struct fx *fx = *state;
-	struct rte_mbuf *m = fx_ip4_raw(mp, FX_IP_PEER, FX_IP_US, IPPROTO_TCP, 3), *r;
+	struct rte_mbuf *m = fx_ip4_raw(fx_pool, FX_IP_PEER, FX_IP_US, IPPROTO_TCP, 3), *r;
 	uint8_t quote[20 + 3];
 	struct rte_icmp_hdr *icmp;
 
@@ -389,16 +368,16 @@ test_multiseg_headers_split(void **state)
 	struct fx *fx = *state;
 
 	/* headers must be in the first segment: anything else is too short */
-	fx_expect_drop(fx, fx_split(mp, echo(8), 10), STK_DROP_ETH_TOO_SHORT);
-	fx_expect_drop(fx, fx_split(mp, echo(8), 30), STK_DROP_IP4_TOO_SHORT);
-	fx_expect_drop(fx, fx_split(mp, echo(8), 36), STK_DROP_ICMP_TOO_SHORT);
+	fx_expect_drop(fx, fx_split(fx_pool, echo(8), 10), STK_DROP_ETH_TOO_SHORT);
+	fx_expect_drop(fx, fx_split(fx_pool, echo(8), 30), STK_DROP_IP4_TOO_SHORT);
+	fx_expect_drop(fx, fx_split(fx_pool, echo(8), 36), STK_DROP_ICMP_TOO_SHORT);
 }
 
 static void
 test_multiseg_payload_split(void **state)
 {
 	struct fx *fx = *state;
-	struct rte_mbuf *m = fx_split(mp, echo(101), 51), *r; /* odd offset */
+	struct rte_mbuf *m = fx_split(fx_pool, echo(101), 51), *r; /* odd offset */
 
 	expect_reply(fx, m);
 	r = fx->cap.pkts[0];
@@ -414,7 +393,7 @@ test_multiseg_padding_in_tail_segment(void **state)
 	struct rte_mbuf *m = echo(3), *r;
 
 	fx_pad(m, 30);
-	m = fx_split(mp, m, 45); /* all padding in segment 2 */
+	m = fx_split(fx_pool, m, 45); /* all padding in segment 2 */
 	expect_reply(fx, m);
 	r = fx->cap.pkts[0];
 	assert_int_equal(rte_pktmbuf_pkt_len(r), 14 + 20 + 8 + 3);
@@ -550,7 +529,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 		T(test_eth_too_short),
 		T(test_eth_not_for_us),
 		T(test_eth_broadcast_accepted),

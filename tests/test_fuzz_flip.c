@@ -13,7 +13,6 @@
 
 #define FRAME_MAX 256
 
-static struct rte_mempool *mp;
 static unsigned int n_consumed;
 static unsigned long n_fed;
 
@@ -73,22 +72,22 @@ base_frames(struct frame *f)
 	struct rte_mbuf *m;
 	unsigned int n = 0;
 
-	frame_from(&f[n++], fx_arp(mp, RTE_ARP_OP_REQUEST, &fx_mac_bcast, &fx_mac_peer, FX_IP_PEER,
+	frame_from(&f[n++], fx_arp(fx_pool, RTE_ARP_OP_REQUEST, &fx_mac_bcast, &fx_mac_peer, FX_IP_PEER,
 				   &zero, FX_IP_US));
-	frame_from(&f[n], fx_arp(mp, RTE_ARP_OP_REPLY, &fx_mac_us, &fx_mac_peer, FX_IP_PEER,
+	frame_from(&f[n], fx_arp(fx_pool, RTE_ARP_OP_REPLY, &fx_mac_us, &fx_mac_peer, FX_IP_PEER,
 				 &fx_mac_us, FX_IP_US));
 	f[n++].arp_reply = true;
-	frame_from(&f[n++], fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 0x4242, 7, 13));
-	frame_from(&f[n++], fx_udp4(mp, FX_IP_PEER, FX_IP_US, 5555, 7, 11));
-	frame_from(&f[n++], fx_udp4(mp, FX_IP_PEER, FX_IP_US, 5555, 9, 6));
-	frame_from(&f[n++], fx_udp4(mp, FX_IP_PEER, FX_IP_US, 5555, 10, 20));
-	frame_from(&f[n++], fx_udp4(mp, FX_IP_PEER, FX_IP_US, 5555, 11, 3));
-	frame_from(&f[n++], fx_udp4(mp, FX_IP_PEER, FX_IP_US, 5555, 4000, 5));
-	m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 5555, 7, 4);
+	frame_from(&f[n++], fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 0x4242, 7, 13));
+	frame_from(&f[n++], fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 5555, 7, 11));
+	frame_from(&f[n++], fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 5555, 9, 6));
+	frame_from(&f[n++], fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 5555, 10, 20));
+	frame_from(&f[n++], fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 5555, 11, 3));
+	frame_from(&f[n++], fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 5555, 4000, 5));
+	m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 5555, 7, 4);
 	fx_ip4_add_options(m, 8);
 	frame_from(&f[n++], m);
-	frame_from(&f[n++], fx_ip4_raw(mp, FX_IP_PEER, FX_IP_US, IPPROTO_TCP, 10));
-	m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 5555, 7, 1);
+	frame_from(&f[n++], fx_ip4_raw(fx_pool, FX_IP_PEER, FX_IP_US, IPPROTO_TCP, 10));
+	m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 5555, 7, 1);
 	fx_pad(m, 17); /* minimum Ethernet frame */
 	frame_from(&f[n++], m);
 	return n;
@@ -98,15 +97,13 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	fx_eal_init("test_fuzz_flip", NULL);
-	mp = fx_mempool("fuzz", FX_POOL_SIZE);
-	return mp != NULL ? 0 : -1;
+	return fx_group_init("test_fuzz_flip");
 }
 
 static int
 setup(void **state)
 {
-	struct fx *fx = fx_new(mp);
+	struct fx *fx = fx_new(fx_pool);
 
 	/* errors must be generated, not rate limited away */
 	fx->conf.icmp_rate = 1000000;
@@ -118,13 +115,6 @@ setup(void **state)
 	assert_int_equal(stk_udp_bind(fx->stk, 10, svc_half, NULL), 0);
 	assert_int_equal(stk_udp_bind(fx->stk, 11, svc_drop, NULL), 0);
 	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fx_delete(*state);
 	return 0;
 }
 
@@ -199,12 +189,12 @@ snap_take(struct fx *fx)
 static struct rte_mbuf *
 mbuf_of(const uint8_t *b, uint16_t len, int split_at)
 {
-	struct rte_mbuf *m = fx_payload(mp, len, 0);
+	struct rte_mbuf *m = fx_payload(fx_pool, len, 0);
 
 	if (len != 0)
 		memcpy(rte_pktmbuf_mtod(m, uint8_t *), b, len);
 	if (split_at > 0 && split_at < len)
-		m = fx_split(mp, m, (uint16_t)split_at);
+		m = fx_split(fx_pool, m, (uint16_t)split_at);
 	return m;
 }
 
@@ -220,7 +210,7 @@ arp_outstanding(struct fx *fx)
 	/* let every learned entry expire so that the table has room */
 	fx_advance_ms(fx, 2 * fx->conf.arp_timeout_ms);
 	stk_timer_run(fx->stk);
-	m = fx_payload(mp, 4, 0);
+	m = fx_payload(fx_pool, 4, 0);
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 7, 7, m), 0);
 }
 
@@ -464,11 +454,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_flip_single_segment, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flip_two_segments, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flip_fixed_cksums, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_random_multi_byte, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bursts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flip_single_segment, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flip_two_segments, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flip_fixed_cksums, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_random_multi_byte, setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bursts, setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("fuzz_flip", tests, group_setup, NULL);

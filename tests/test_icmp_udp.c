@@ -10,7 +10,6 @@
 #define PORT_B 53
 #define PORT_NONE 4000
 
-static struct rte_mempool *mp;
 
 struct svc {
 	enum stk_udp_verdict verdict;
@@ -39,7 +38,7 @@ svc_rx(void *arg, struct stk_udp_msg *msg)
 	if (s->verdict == STK_UDP_CONSUMED) {
 		rte_pktmbuf_free(msg->m);
 		if (s->send_from_rx) {
-			struct rte_mbuf *m = fx_payload(mp, 5, 0x55);
+			struct rte_mbuf *m = fx_payload(fx_pool, 5, 0x55);
 
 			stk_udp_send(s->stk, msg->src_ip, msg->dst_port, msg->src_port, m);
 		}
@@ -51,34 +50,7 @@ static int
 group_setup(void **state)
 {
 	(void)state;
-	fx_eal_init("test_icmp_udp", NULL);
-	mp = fx_mempool("icmp_udp", FX_POOL_SIZE);
-	return mp != NULL ? 0 : -1;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = fx_new(mp);
-
-	if (fx_start(fx) != 0)
-		return -1;
-	*state = fx;
-	return 0;
-}
-
-static int
-setup_unstarted(void **state)
-{
-	*state = fx_new(mp);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	fx_delete(*state);
-	return 0;
+	return fx_group_init("test_icmp_udp");
 }
 
 static struct svc *
@@ -99,7 +71,7 @@ bind_svc(struct fx *fx, uint16_t port, enum stk_udp_verdict v)
 static struct rte_mbuf *
 udp_to(uint16_t dport, uint16_t len)
 {
-	return fx_udp4(mp, FX_IP_PEER, FX_IP_US, 40000, dport, len);
+	return fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 40000, dport, len);
 }
 
 static uint16_t
@@ -142,7 +114,7 @@ test_echo_reply(void **state)
 
 	for (i = 0; i < RTE_DIM(lens); i++) {
 		struct rte_mbuf *m =
-			fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 0x1234, (uint16_t)i, lens[i]);
+			fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 0x1234, (uint16_t)i, lens[i]);
 		struct rte_icmp_hdr *icmp;
 		struct rte_mbuf *r;
 		uint16_t sum;
@@ -171,11 +143,11 @@ static void
 test_echo_bad_cksum(void **state)
 {
 	struct fx *fx = *state;
-	struct rte_mbuf *m = fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 1, 1, 9);
+	struct rte_mbuf *m = fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 1, 1, 9);
 
 	fx_l4_payload(m)[8] ^= 0x01; /* the odd last byte */
 	fx_expect_drop(fx, m, STK_DROP_ICMP_BAD_CKSUM);
-	m = fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 1, 1, 10);
+	m = fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 1, 1, 10);
 	fx_icmp(m)->icmp_cksum ^= RTE_BE16(0x8000);
 	fx_expect_drop(fx, m, STK_DROP_ICMP_BAD_CKSUM);
 }
@@ -185,9 +157,9 @@ test_icmp_too_short(void **state)
 {
 	struct fx *fx = *state;
 
-	fx_expect_drop(fx, fx_ip4_raw(mp, FX_IP_PEER, FX_IP_US, IPPROTO_ICMP, 7),
+	fx_expect_drop(fx, fx_ip4_raw(fx_pool, FX_IP_PEER, FX_IP_US, IPPROTO_ICMP, 7),
 		       STK_DROP_ICMP_TOO_SHORT);
-	fx_expect_drop(fx, fx_ip4_raw(mp, FX_IP_PEER, FX_IP_US, IPPROTO_ICMP, 0),
+	fx_expect_drop(fx, fx_ip4_raw(fx_pool, FX_IP_PEER, FX_IP_US, IPPROTO_ICMP, 0),
 		       STK_DROP_ICMP_TOO_SHORT);
 }
 
@@ -199,7 +171,7 @@ test_icmp_unhandled_no_error(void **state)
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(types); i++) {
-		struct rte_mbuf *m = fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 1, 1, 28);
+		struct rte_mbuf *m = fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 1, 1, 28);
 
 		fx_icmp(m)->icmp_type = types[i][0];
 		fx_icmp(m)->icmp_code = types[i][1];
@@ -329,11 +301,11 @@ test_udp_demux_two_ports(void **state)
 	struct svc *b = bind_svc(fx, PORT_B, STK_UDP_CONSUMED);
 	struct rte_mbuf *m;
 
-	m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 1111, PORT_A, 5);
+	m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 1111, PORT_A, 5);
 	assert_int_equal(fx_input(fx, m), 1);
-	m = fx_udp4(mp, "192.0.2.9", FX_IP_US, 2222, PORT_B, 17);
+	m = fx_udp4(fx_pool, "192.0.2.9", FX_IP_US, 2222, PORT_B, 17);
 	assert_int_equal(fx_input(fx, m), 1);
-	m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 3333, PORT_B, 0);
+	m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 3333, PORT_B, 0);
 	assert_int_equal(fx_input(fx, m), 1);
 
 	assert_int_equal(a->calls, 1);
@@ -363,7 +335,7 @@ test_udp_reply_same(void **state)
 
 	bind_svc(fx, PORT_A, STK_UDP_REPLY_SAME);
 	for (i = 0; i < RTE_DIM(lens); i++) {
-		struct rte_mbuf *m = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 40000 + i, PORT_A, lens[i]);
+		struct rte_mbuf *m = fx_udp4(fx_pool, FX_IP_PEER, FX_IP_US, 40000 + i, PORT_A, lens[i]);
 		uint8_t payload[1472];
 		uint16_t ck = fx_udp(m)->dgram_cksum;
 		struct rte_mbuf *r;
@@ -479,9 +451,9 @@ test_udp_too_short(void **state)
 	struct fx *fx = *state;
 
 	bind_svc(fx, PORT_A, STK_UDP_CONSUMED);
-	fx_expect_drop(fx, fx_ip4_raw(mp, FX_IP_PEER, FX_IP_US, IPPROTO_UDP, 7),
+	fx_expect_drop(fx, fx_ip4_raw(fx_pool, FX_IP_PEER, FX_IP_US, IPPROTO_UDP, 7),
 		       STK_DROP_UDP_TOO_SHORT);
-	fx_expect_drop(fx, fx_ip4_raw(mp, FX_IP_PEER, FX_IP_US, IPPROTO_UDP, 0),
+	fx_expect_drop(fx, fx_ip4_raw(fx_pool, FX_IP_PEER, FX_IP_US, IPPROTO_UDP, 0),
 		       STK_DROP_UDP_TOO_SHORT);
 }
 
@@ -549,7 +521,7 @@ test_udp_multiseg_delivered(void **state)
 	uint8_t payload[300];
 
 	memcpy(payload, fx_l4_payload(m), sizeof(payload));
-	m = fx_split(mp, m, 100);
+	m = fx_split(fx_pool, m, 100);
 	assert_int_equal(fx_input(fx, m), 1);
 	assert_int_equal(s->last.len, 300);
 	assert_memory_equal(s->data, payload, sizeof(payload));
@@ -654,7 +626,7 @@ test_tx_offload_flags(void **state)
 	check_reply_ip(r);
 
 	/* echo reply and ICMP error: IP header to the NIC */
-	assert_int_equal(fx_input(fx, fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 1, 2, 3)), 1);
+	assert_int_equal(fx_input(fx, fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 1, 2, 3)), 1);
 	assert_int_equal(fx_input(fx, udp_to(PORT_NONE, 3)), 0);
 	for (unsigned int i = 2; i < 4; i++) {
 		r = fx->cap.pkts[i];
@@ -685,12 +657,12 @@ static void
 test_udp_send_resolves(void **state)
 {
 	struct fx *fx = *state;
-	struct rte_mbuf *m = fx_payload(mp, 33, 0x3c), *r;
+	struct rte_mbuf *m = fx_payload(fx_pool, 33, 0x3c), *r;
 
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 1234, 5678, m), 0);
 	assert_int_equal(fx->cap.n, 1); /* ARP request */
 	assert_int_equal(stk_mbufs_held(fx->stk), 1);
-	m = fx_arp(mp, RTE_ARP_OP_REPLY, &fx_mac_us, &fx_mac_peer, FX_IP_PEER, &fx_mac_us,
+	m = fx_arp(fx_pool, RTE_ARP_OP_REPLY, &fx_mac_us, &fx_mac_peer, FX_IP_PEER, &fx_mac_us,
 		   FX_IP_US);
 	assert_int_equal(fx_input(fx, m), 1);
 	assert_int_equal(fx->cap.n, 2);
@@ -716,7 +688,7 @@ test_udp_send_offload(void **state)
 	fx->conf.arp_static[0].ip = fx_ip(FX_IP_PEER);
 	fx->conf.arp_static[0].mac = fx_mac_peer;
 	assert_int_equal(fx_start(fx), 0);
-	m = fx_payload(mp, 7, 1);
+	m = fx_payload(fx_pool, 7, 1);
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 1, 2, m), 0);
 	assert_int_equal(fx->cap.n, 1);
 	r = fx->cap.pkts[0];
@@ -739,8 +711,8 @@ test_udp_send_chain(void **state)
 	assert_int_equal(fx_start(fx), 0);
 	/* payload in two segments, the first of odd length: the case DPDK
 	 * 22.11's rte_raw_cksum_mbuf() gets wrong */
-	a = fx_payload(mp, 301, 0xff);
-	b = fx_payload(mp, 500, 0xfe);
+	a = fx_payload(fx_pool, 301, 0xff);
+	b = fx_payload(fx_pool, 500, 0xfe);
 	assert_int_equal(rte_pktmbuf_chain(a, b), 0);
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 1, 2, a), 0);
 	assert_int_equal(fx->cap.n, 1);
@@ -757,13 +729,13 @@ test_udp_send_invalid(void **state)
 	struct fx *fx = *state;
 	struct rte_mbuf *m;
 
-	m = fx_payload(mp, 1473, 0); /* MTU 1500 - 28 = 1472 */
+	m = fx_payload(fx_pool, 1473, 0); /* MTU 1500 - 28 = 1472 */
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 1, 2, m), -EMSGSIZE);
-	m = rte_pktmbuf_alloc(mp);
+	m = rte_pktmbuf_alloc(fx_pool);
 	m->data_off = 10; /* no room for the headers */
 	rte_pktmbuf_append(m, 10);
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 1, 2, m), -EINVAL);
-	m = rte_pktmbuf_alloc(mp);
+	m = rte_pktmbuf_alloc(fx_pool);
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 1, 0, m), -EINVAL);
 	assert_int_equal(fx_drop(fx, STK_DROP_UDP_TX_BAD), 3);
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_PEER), 1, 2, NULL), -EINVAL);
@@ -774,7 +746,7 @@ static void
 test_udp_send_subnet_broadcast(void **state)
 {
 	struct fx *fx = *state;
-	struct rte_mbuf *m = fx_payload(mp, 4, 0);
+	struct rte_mbuf *m = fx_payload(fx_pool, 4, 0);
 
 	assert_int_equal(stk_udp_send(fx->stk, fx_ip(FX_IP_BCAST), 1, 2, m), 0);
 	assert_int_equal(fx->cap.n, 1);
@@ -792,12 +764,12 @@ test_send_from_rx_one_tx_call(void **state)
 	unsigned int calls;
 
 	s->send_from_rx = true;
-	m = fx_arp(mp, RTE_ARP_OP_REQUEST, &fx_mac_bcast, &fx_mac_peer, FX_IP_PEER, &fx_mac_us,
+	m = fx_arp(fx_pool, RTE_ARP_OP_REQUEST, &fx_mac_bcast, &fx_mac_peer, FX_IP_PEER, &fx_mac_us,
 		   FX_IP_US);
 	assert_int_equal(fx_input(fx, m), 1); /* peer learned */
 	calls = fx->cap.calls;
 	pkts[0] = udp_to(PORT_A, 1);
-	pkts[1] = fx_icmp_echo(mp, FX_IP_PEER, FX_IP_US, 1, 1, 1);
+	pkts[1] = fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 1, 1, 1);
 	pkts[2] = udp_to(PORT_A, 2);
 	assert_int_equal(stk_input_burst(fx->stk, FX_PORT, pkts, 3), 3);
 	/* two sends from the callback and one echo reply, in one tx call */
@@ -843,8 +815,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-#define TU(f) cmocka_unit_test_setup_teardown(f, setup_unstarted, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+#define TU(f) cmocka_unit_test_setup_teardown(f, fx_setup_unstarted, fx_teardown)
 		T(test_echo_reply),
 		T(test_echo_bad_cksum),
 		T(test_icmp_too_short),
