@@ -21,37 +21,7 @@ const struct rte_ether_addr fx_mac_bcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 void
 fx_eal_init(const char *name, const char *const *extra)
 {
-	static bool done;
-	static char prefix[64];
-	char *argv[FX_MAX_ARGS];
-	int argc = 0, ret;
-
-	if (done)
-		return;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=sl_%s_%d", name, (int)getpid());
-	argv[argc++] = (char *)(uintptr_t)name;
-	argv[argc++] = (char *)(uintptr_t) "-l";
-	argv[argc++] = (char *)(uintptr_t) "0";
-	argv[argc++] = (char *)(uintptr_t) "--no-huge";
-	argv[argc++] = (char *)(uintptr_t) "-m";
-	argv[argc++] = (char *)(uintptr_t) "256";
-	argv[argc++] = (char *)(uintptr_t) "--no-pci";
-	/* --in-memory is refused with --no-huge (legacy memory) by DPDK 22.11;
-	 * --no-shconf gives the same isolation: no shared files at all */
-	argv[argc++] = (char *)(uintptr_t) "--no-shconf";
-	argv[argc++] = (char *)(uintptr_t) "--no-telemetry";
-	argv[argc++] = prefix;
-	argv[argc++] = (char *)(uintptr_t) "--log-level=*:error";
-	while (extra != NULL && *extra != NULL && argc < FX_MAX_ARGS - 1)
-		argv[argc++] = (char *)(uintptr_t)*extra++;
-	argv[argc] = NULL;
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		fprintf(stderr, "%s: EAL init failed: %s (needs --no-huge/--in-memory support)\n",
-			name, rte_strerror(rte_errno));
-		abort();
-	}
-	done = true;
+	fx_eal_init_lcores(name, "0", extra);
 }
 
 struct rte_mempool *
@@ -596,6 +566,8 @@ fx_eal_init_lcores(const char *name, const char *lcores, const char *const *extr
 	argv[argc++] = (char *)(uintptr_t) "-m";
 	argv[argc++] = (char *)(uintptr_t) "256";
 	argv[argc++] = (char *)(uintptr_t) "--no-pci";
+	/* --in-memory is refused with --no-huge (legacy memory) by DPDK 22.11;
+	 * --no-shconf gives the same isolation: no shared files at all */
 	argv[argc++] = (char *)(uintptr_t) "--no-shconf";
 	argv[argc++] = (char *)(uintptr_t) "--no-telemetry";
 	argv[argc++] = prefix;

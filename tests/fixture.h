@@ -17,8 +17,9 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-/* Start EAL once per process: -l 0 --no-huge --no-pci --in-memory
- * --file-prefix=sl_<name>_<pid> --log-level=*:error, plus @extra
+/* Start EAL once per process on lcore 0: --no-huge -m 256 --no-pci
+ * --no-shconf --no-telemetry --file-prefix=sl_<name>_<pid>
+ * --log-level=*:error, plus @extra
  * (NULL-terminated, may be NULL) e.g. "--vdev=net_ring0". Aborts the test
  * binary with a message if EAL cannot start. */
 void fx_eal_init(const char *name, const char *const *extra);
