@@ -149,7 +149,6 @@ lc_rtc_main(void *arg)
 	struct rte_mbuf *pkts[STK_BURST_MAX];
 	uint64_t prev, now, last_drain, last_timer;
 	uint16_t i, nb, total;
-	uint32_t bytes;
 	int ret;
 
 	RTE_SET_USED(arg);
@@ -173,15 +172,11 @@ lc_rtc_main(void *arg)
 		total = 0;
 		for (i = 0; i < ctx->n_rxq; i++) {
 			const struct lc_rxq *q = &ctx->rxq[i];
-			uint16_t j;
 
 			nb = rte_eth_rx_burst(q->port_id, q->queue_id, pkts, ctx->burst);
 			if (nb == 0)
 				continue;
-			bytes = 0;
-			for (j = 0; j < nb; j++)
-				bytes += rte_pktmbuf_pkt_len(pkts[j]);
-			ctx->stats.rx_bytes += bytes;
+			/* bytes: the stack counts them (rx_bytes) */
 			total += nb;
 			stk_input_burst(ctx->stk, q->port_id, pkts, nb);
 		}

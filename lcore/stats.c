@@ -282,8 +282,15 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		if (c == NULL)
 			break;
 		rte_tel_data_start_dict(c);
+		memset(d1, 0, sizeof(d1));
+		memset(&one, 0, sizeof(one));
+		if (ctx->stk != NULL)
+			stk_stats_read(ctx->stk, &one, d1);
 		rte_tel_data_add_dict_u64(c, "rx_pkts", ctx->stats.rx_pkts);
-		rte_tel_data_add_dict_u64(c, "rx_bytes", ctx->stats.rx_bytes);
+		/* an RTC loop leaves byte counting to its stack; a pipeline
+		 * RX lcore counts what it hands on */
+		rte_tel_data_add_dict_u64(c, "rx_bytes",
+					  ctx->pipe == NULL ? one.rx_bytes : ctx->stats.rx_bytes);
 		rte_tel_data_add_dict_u64(c, "tx_pkts", ctx->stats.tx_pkts);
 		rte_tel_data_add_dict_u64(c, "tx_full", ctx->stats.tx_dropped);
 		rte_tel_data_add_dict_u64(c, "busy_cycles", ctx->stats.busy_cycles);
@@ -292,9 +299,6 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 					  ctx->stats.rx_pkts ? ctx->stats.busy_cycles * 100 /
 								       ctx->stats.rx_pkts
 							     : 0);
-		memset(d1, 0, sizeof(d1));
-		if (ctx->stk != NULL)
-			stk_stats_read(ctx->stk, &one, d1);
 		{
 			uint64_t sum = 0;
 

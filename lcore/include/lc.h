@@ -69,7 +69,7 @@ struct lc_map_entry {
 /** Loop counters: one writer (the lcore), any reader (tearing tolerated). */
 struct lc_stats {
 	uint64_t rx_pkts;
-	uint64_t rx_bytes;
+	uint64_t rx_bytes;  /**< pipeline RX lcores; RTC loops: see the stack's */
 	uint64_t tx_pkts;   /**< handed to the driver and accepted */
 	uint64_t tx_dropped; /**< the driver's TX ring was full */
 	uint64_t loops;
