@@ -155,6 +155,36 @@ on_signal(int sig)
 	lc_stop();
 }
 
+/*
+ * A service that opens connections sends its first SYN from lcore_init;
+ * if a link is not up yet (a memif client still connecting, a NIC still
+ * negotiating) that SYN and its ARP request are dropped at TX and the
+ * connection waits a SYN retransmission (1 s). So such a service starts
+ * once every link is up, or after LINK_WAIT_MS with a warning. Servers
+ * start at once: a memif server's link comes up only when its peer
+ * arrives.
+ */
+#define LINK_WAIT_MS 5000
+
+static void
+wait_links(void)
+{
+	int i, ms;
+
+	for (ms = 0; ms < LINK_WAIT_MS && !lc_stopping(); ms += 10) {
+		for (i = 0; i < cfg.n_ports; i++)
+			if (!dp_port_link_up(&ports[i]))
+				break;
+		if (i == cfg.n_ports)
+			return;
+		rte_delay_us_sleep(10 * 1000);
+	}
+	for (i = 0; i < cfg.n_ports; i++)
+		if (!dp_port_link_up(&ports[i]))
+			fprintf(stderr, "sluice: port%d link still down after %d ms; starting anyway\n",
+				i, ms);
+}
+
 static bool
 svc_has_tcp(void)
 {
@@ -442,6 +472,7 @@ main(int argc, char **argv)
 			.mtu = pc->mtu,
 			.promisc = pc->promisc,
 			.rss = pc->rss,
+			.multi_seg = cfg.tcp_max_conns != 0 && svc_has_tcp(),
 			.mac = pc->mac_set ? &pc->mac : NULL,
 		};
 		struct stk_if_conf *ifc = &lconf.ifs[i];
@@ -461,6 +492,7 @@ main(int argc, char **argv)
 		ifc->rx_cksum_offload = ports[i].rx_cksum_offload;
 		ifc->tx_ip_cksum_offload = ports[i].tx_ip_cksum_offload;
 		ifc->tx_udp_cksum_offload = ports[i].tx_udp_cksum_offload;
+		ifc->tx_max_segs = ports[i].tx_max_segs;
 	}
 	lconf.n_ports = cfg.n_ports;
 	lconf.burst = cfg.burst;
@@ -561,6 +593,9 @@ main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+
+	if (svc_has_tcp() && svc->tcp_client)
+		wait_links();
 
 	lc_snapshot_take(&snap_start);
 	snap_prev = snap_start;

@@ -13,6 +13,15 @@
  *        echo, then closing (the client closes first) and opening the next
  *        (netperf TCP_CRR): connections per second.
  *
+ * The ports take chains (net_ring has RTE_ETH_TX_OFFLOAD_MULTI_SEGS), so
+ * payloads above --copy-max bytes (default: the stack's, tcp.tx_copy_max)
+ * go by reference to the send queue, as on memif, af_packet or tap;
+ * --no-chains makes every payload a copy. --copy-wire makes the wire
+ * behave like those drivers: each frame is copied into a fresh mbuf for
+ * the other stack and the sent one freed at once, so no stack ever sees
+ * the other's buffers. Comparing copies with references over --size, with
+ * --copy-wire, is how STK_TCP_TX_COPY_MAX was chosen.
+ *
  * After a 0.5 s warm-up it counts transactions for --seconds and prints one
  * JSON line: transactions, per second, TSC cycles per transaction (the
  * loop never sleeps, so every cycle of the core goes to the two stacks),
@@ -20,7 +29,8 @@
  * every mbuf came back.
  *
  *   sluice-tcp-bench -l 1 --no-huge -m 512 --in-memory -- --mode rr
- *                    [--conns 64] [--seconds 5] [--size 64]
+ *                    [--conns 64] [--seconds 5] [--size 64] [--copy-max B]
+ *                    [--no-chains] [--copy-wire]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -64,6 +74,11 @@ struct bench {
 	struct stk_ctx *cli, *srv;
 	uint16_t port_cli, port_srv;
 	uint32_t srv_ip;
+	uint32_t copy_max; /* 0: the stack's default */
+	bool no_chains;
+	bool copy_wire;
+	uint16_t max_segs;
+	struct rte_mempool *mp;
 	uint8_t req[1500];
 	struct slot slot[BENCH_MAX_CONNS];
 	uint64_t txns, errors, tx_full;
@@ -75,9 +90,23 @@ static const struct stk_tcp_ops cli_ops;
 static void
 bench_tx(void *arg, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t sent = rte_eth_tx_burst(port_id, 0, pkts, n);
+	uint16_t sent, i, k;
 
 	RTE_SET_USED(arg);
+	if (B.copy_wire) {
+		for (i = 0, k = 0; i < n; i++) {
+			struct rte_mbuf *c = rte_pktmbuf_copy(pkts[i], B.mp, 0, UINT32_MAX);
+
+			rte_pktmbuf_free(pkts[i]);
+			if (unlikely(c == NULL)) {
+				B.errors++;
+				continue;
+			}
+			pkts[k++] = c;
+		}
+		n = k;
+	}
+	sent = rte_eth_tx_burst(port_id, 0, pkts, n);
 	if (unlikely(sent < n)) {
 		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 		B.tx_full += n - sent;
@@ -155,6 +184,7 @@ make_port(const char *name, struct rte_ring *rx, struct rte_ring *tx, struct rte
 		.rxd = 1024,
 		.txd = 1024,
 		.mtu = 1500,
+		.multi_seg = !B.no_chains,
 	};
 	struct dp_port port;
 	char devname[64], err[256];
@@ -173,6 +203,7 @@ make_port(const char *name, struct rte_ring *rx, struct rte_ring *tx, struct rte
 		return -EINVAL;
 	}
 	*port_id = port.port_id;
+	B.max_segs = port.tx_max_segs;
 	return 0;
 }
 
@@ -199,6 +230,7 @@ make_stack(const char *name, uint16_t port_id, const char *ip, uint8_t mac_last,
 	sc.ifs[0].ip = a;
 	sc.ifs[0].prefix_len = 24;
 	sc.ifs[0].mtu = 1500;
+	sc.ifs[0].tx_max_segs = B.max_segs;
 	sc.arp_entries = 16;
 	sc.arp_timeout_ms = 300000;
 	sc.arp_retry_ms = 1000;
@@ -212,6 +244,7 @@ make_stack(const char *name, uint16_t port_id, const char *ip, uint8_t mac_last,
 	sc.ttl = 64;
 	sc.tcp.max_conns = 16384;
 	sc.tcp.nodelay = true;
+	sc.tcp.tx_copy_max = B.copy_max;
 	return stk_create(&sc);
 }
 
@@ -261,7 +294,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: sluice-tcp-bench [EAL options] -- --mode rr|crr [--conns N] "
-			"[--seconds S] [--size B]\n");
+			"[--seconds S] [--size B] [--copy-max B] [--no-chains] [--copy-wire]\n");
 	exit(2);
 }
 
@@ -273,6 +306,9 @@ main(int argc, char **argv)
 		{"conns", required_argument, NULL, 'c'},
 		{"seconds", required_argument, NULL, 's'},
 		{"size", required_argument, NULL, 'z'},
+		{"copy-max", required_argument, NULL, 'k'},
+		{"no-chains", no_argument, NULL, 'n'},
+		{"copy-wire", no_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
 	struct rte_mbuf *pkts[BENCH_BURST];
@@ -314,6 +350,15 @@ main(int argc, char **argv)
 		case 'z':
 			B.size = (unsigned int)atoi(optarg);
 			break;
+		case 'k':
+			B.copy_max = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			B.no_chains = true;
+			break;
+		case 'w':
+			B.copy_wire = true;
+			break;
 		default:
 			usage();
 		}
@@ -328,6 +373,7 @@ main(int argc, char **argv)
 				     (int)rte_socket_id());
 	ab = rte_ring_create("bench_ab", 4096, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ba = rte_ring_create("bench_ba", 4096, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	B.mp = mp;
 	if (mp == NULL || ab == NULL || ba == NULL) {
 		fprintf(stderr, "sluice-tcp-bench: out of memory: %s (try -m 512)\n",
 			rte_strerror(rte_errno));
@@ -362,10 +408,11 @@ main(int argc, char **argv)
 	printf("{\"stack\": \"sluice\", \"mode\": \"%s\", \"conns\": %u, \"size\": %u, "
 	       "\"seconds\": %.3f, \"transactions\": %" PRIu64 ", \"per_second\": %.0f, "
 	       "\"cycles_per_txn\": %.0f, \"tsc_hz\": %" PRIu64 ", \"errors\": %" PRIu64
-	       ", \"tx_full\": %" PRIu64 ", ",
+	       ", \"tx_full\": %" PRIu64 ", \"tx_max_segs\": %u, \"copy_max\": %" PRIu32 ", \"copy_wire\": %s, ",
 	       B.mode == MODE_RR ? "rr" : "crr", B.conns, B.size, (double)(t1 - t0) / hz, n1 - n0,
 	       (double)(n1 - n0) * hz / (double)(t1 - t0),
-	       n1 > n0 ? (double)(t1 - t0) / (double)(n1 - n0) : 0.0, hz, B.errors, B.tx_full);
+	       n1 > n0 ? (double)(t1 - t0) / (double)(n1 - n0) : 0.0, hz, B.errors, B.tx_full,
+	       B.max_segs, B.copy_max, B.copy_wire ? "true" : "false");
 	print_stats("client", B.cli);
 	printf(", ");
 	print_stats("server", B.srv);

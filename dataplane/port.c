@@ -157,6 +157,13 @@ dp_port_setup(const struct dp_port_params *p, struct dp_port *port, struct rte_m
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	if (port->tx_udp_cksum_offload)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	/* chains: only when asked, as asking may cost a vector TX path */
+	port->tx_max_segs = 1;
+	if (p->multi_seg && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		port->tx_max_segs = RTE_MIN(info.tx_desc_lim.nb_seg_max,
+					    info.tx_desc_lim.nb_mtu_seg_max);
+	}
 
 	ret = rte_eth_dev_configure(pid, p->n_rxq, p->n_txq, &conf);
 	if (ret != 0) {
@@ -253,6 +260,16 @@ dp_port_start(struct dp_port *port, char *err, size_t errlen)
 	}
 	port->started = true;
 	return 0;
+}
+
+bool
+dp_port_link_up(const struct dp_port *port)
+{
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	return rte_eth_link_get_nowait(port->port_id, &link) == 0 &&
+	       link.link_status == RTE_ETH_LINK_UP;
 }
 
 void

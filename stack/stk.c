@@ -108,6 +108,9 @@ stk_if_init(struct stk_if *ifx, const struct stk_if_conf *c, uint16_t idx)
 	ifx->rx_cksum_offload = c->rx_cksum_offload;
 	ifx->tx_ip_cksum_offload = c->tx_ip_cksum_offload;
 	ifx->tx_udp_cksum_offload = c->tx_udp_cksum_offload;
+	/* a chain longer than this means pieces too small to be worth
+	 * referencing: TCP copies instead */
+	ifx->tx_max_segs = RTE_MIN(c->tx_max_segs, (uint16_t)STK_TX_SEGS_MAX);
 	return 0;
 }
 

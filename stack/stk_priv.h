@@ -37,6 +37,7 @@
 #define STK_NIL UINT32_MAX
 #define STK_DEFAULT_TTL 64
 #define STK_DEFAULT_MTU 1500
+#define STK_TX_SEGS_MAX 8 /* mbufs the stack chains into one packet, at most */
 
 struct stk_if {
 	uint16_t port_id;
@@ -50,6 +51,7 @@ struct stk_if {
 	bool rx_cksum_offload;
 	bool tx_ip_cksum_offload;
 	bool tx_udp_cksum_offload;
+	uint16_t tx_max_segs; /* mbufs per TX packet; < 2: single segment only */
 };
 
 enum stk_arp_state {
@@ -239,6 +241,15 @@ void stk_tcp_fini(struct stk_ctx *ctx);
 bool stk_tcp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,
 		   struct rte_ipv4_hdr *ip);
 void stk_tcp_timer(struct stk_ctx *ctx);
+struct rte_tcp_hdr;
+/* tcp_icmp.c: an ICMP error (type 3, 11 or 12) quoting the IPv4 header
+ * @qip (fully inside the message) and the first 8 bytes of a TCP header
+ * (ports and sequence number of @qth; the rest of *qth is not read).
+ * @mtu: the next-hop MTU field of a fragmentation-needed message.
+ * Consumes @m, or drops it under one reason. */
+bool stk_tcp_icmp_input(struct stk_ctx *ctx, struct rte_mbuf *m, uint8_t type, uint8_t code,
+			uint16_t mtu, const struct rte_ipv4_hdr *qip,
+			const struct rte_tcp_hdr *qth);
 
 /* udp.c */
 bool stk_udp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,

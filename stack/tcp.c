@@ -11,6 +11,7 @@
  * when that work ends, so that no caller up the stack holds a freed
  * connection.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,6 +214,57 @@ tcp_conn_new(struct stk_tcp *tcp, const struct tcp_key *k)
 	return c;
 }
 
+/*
+ * RFC 7323 5.4 and 7: timestamps start from a random offset so that they
+ * reveal neither uptime nor a link between connections to different hosts.
+ * The offset is per address pair, like Linux's, and its key is the same in
+ * every process of one boot: the clock (the TSC) is host-wide, so a
+ * restarted sluice goes on with larger timestamps towards each peer, and a
+ * peer holding one of our old 4-tuples in TIME-WAIT accepts the new SYN
+ * (RFC 6191) instead of answering it with an ACK that costs a SYN
+ * retransmission (1 s). The key is the kernel's boot_id (readable on the
+ * host, never sent); without it a random key per stack.
+ */
+void
+tcp_ts_key_init(uint64_t key[2])
+{
+	uint8_t b[16];
+	unsigned int n = 0;
+	FILE *f;
+	int ch;
+
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f != NULL) {
+		while (n < 2 * sizeof(b) && (ch = fgetc(f)) != EOF) {
+			int v = isxdigit(ch) ? (isdigit(ch) ? ch - '0' : (tolower(ch) - 'a' + 10)) : -1;
+
+			if (v < 0)
+				continue;
+			b[n / 2] = (uint8_t)(n % 2 ? (b[n / 2] << 4) | v : v);
+			n++;
+		}
+		fclose(f);
+	}
+	if (n == 2 * sizeof(b)) {
+		memcpy(&key[0], b, 8);
+		memcpy(&key[1], b + 8, 8);
+		/* domain separation from other keys made from boot_id */
+		key[0] ^= UINT64_C(0x736c756963652d74); /* "sluice-t" */
+		key[1] ^= UINT64_C(0x7374616d70732121); /* "stamps!!" */
+	} else {
+		key[0] = rte_rand();
+		key[1] = rte_rand();
+	}
+}
+
+uint32_t
+tcp_ts_offset(const struct stk_tcp *tcp, const struct tcp_key *k)
+{
+	const uint32_t addrs[2] = {k->lip, k->rip};
+
+	return (uint32_t)stk_tcp_siphash(tcp->ts_key, addrs, sizeof(addrs));
+}
+
 /* Defaults every new connection starts from. */
 void
 tcp_conn_init_common(struct stk_tcp_conn *c)
@@ -224,7 +276,7 @@ tcp_conn_init_common(struct stk_tcp_conn *c)
 	c->rcv_mss = TCP_MSS_DEFAULT;
 	c->ssthresh = INT32_MAX;
 	c->last_rx = c->ctx->now;
-	c->ts_off = (uint32_t)stk_tcp_siphash(tcp->ts_key, &c->key, sizeof(c->key));
+	c->ts_off = tcp_ts_offset(tcp, &c->key);
 	if (tcp->nodelay)
 		c->flags |= CF_NODELAY;
 	if (tcp->keepalive)
@@ -422,6 +474,19 @@ tcp_make_room(struct stk_tcp *tcp)
 
 /* ---- send queue ---- */
 
+static bool
+tcp_seg_writable(const struct rte_mbuf *s)
+{
+	return RTE_MBUF_DIRECT(s) && rte_mbuf_refcnt_read(s) == 1;
+}
+
+/* Room to append to the queue's last buffer. */
+static uint32_t
+tcp_sq_tailroom(const struct stk_tcp_conn *c)
+{
+	return c->sq_tail != NULL && c->sq_tail_w ? rte_pktmbuf_tailroom(c->sq_tail) : 0;
+}
+
 static void
 tcp_sq_link(struct stk_tcp_conn *c, struct rte_mbuf *s)
 {
@@ -431,14 +496,9 @@ tcp_sq_link(struct stk_tcp_conn *c, struct rte_mbuf *s)
 	else
 		c->sq_head = s;
 	c->sq_tail = s;
+	c->sq_tail_w = tcp_seg_writable(s);
 	c->sq_bytes += s->data_len;
 	c->sq_nsegs++;
-}
-
-static bool
-tcp_seg_writable(const struct rte_mbuf *s)
-{
-	return s != NULL && RTE_MBUF_DIRECT(s) && rte_mbuf_refcnt_read(s) == 1;
 }
 
 /* Copy into the queue; returns bytes taken (fewer if mbufs ran out). */
@@ -450,7 +510,7 @@ tcp_sq_append_copy(struct stk_tcp_conn *c, const uint8_t *data, uint32_t len)
 
 	while (done < len) {
 		struct rte_mbuf *t = c->sq_tail;
-		uint32_t room = tcp_seg_writable(t) ? rte_pktmbuf_tailroom(t) : 0, n;
+		uint32_t room = tcp_sq_tailroom(c), n;
 
 		if (room == 0) {
 			t = rte_pktmbuf_alloc(ctx->mp);
@@ -525,28 +585,41 @@ tcp_sq_ack(struct stk_tcp_conn *c, uint32_t ack)
 	return n;
 }
 
-/* Copy @len queued bytes starting at sequence @seq into @dst. The cursor
- * makes the usual case (sending at SND.NXT, just after the last segment)
- * O(1) instead of a walk from the head. */
+/* The queued mbuf holding sequence @seq, @off bytes into it; *@s_seq is
+ * the sequence of its first byte. The cursor makes the usual case (sending
+ * at SND.NXT, just after the last segment) O(1) instead of a walk from the
+ * head. */
+static struct rte_mbuf *
+tcp_sq_find(const struct stk_tcp_conn *c, uint32_t seq, uint32_t *off, uint32_t *s_seq)
+{
+	struct rte_mbuf *s;
+	uint32_t q;
+
+	if (c->sq_cur != NULL && seq_ge(seq, c->sq_cur_seq)) {
+		s = c->sq_cur;
+		q = c->sq_cur_seq;
+	} else {
+		s = c->sq_head;
+		q = c->sq_seq;
+	}
+	*off = seq - q;
+	while (s != NULL && *off >= s->data_len) {
+		*off -= s->data_len;
+		q += s->data_len;
+		s = s->next;
+	}
+	*s_seq = q;
+	return s;
+}
+
+/* Copy @len queued bytes starting at sequence @seq into @dst. */
 void
 tcp_sq_copy(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t *dst)
 {
 	struct rte_mbuf *s;
 	uint32_t s_seq, off;
 
-	if (c->sq_cur != NULL && seq_ge(seq, c->sq_cur_seq)) {
-		s = c->sq_cur;
-		s_seq = c->sq_cur_seq;
-	} else {
-		s = c->sq_head;
-		s_seq = c->sq_seq;
-	}
-	off = seq - s_seq;
-	while (s != NULL && off >= s->data_len) {
-		off -= s->data_len;
-		s_seq += s->data_len;
-		s = s->next;
-	}
+	s = tcp_sq_find(c, seq, &off, &s_seq);
 	while (len > 0 && s != NULL) {
 		uint32_t n = RTE_MIN((uint32_t)s->data_len - off, len);
 
@@ -562,6 +635,51 @@ tcp_sq_copy(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t *dst)
 			off = 0;
 		}
 	}
+}
+
+/* Zero copy: a chain of indirect mbufs referencing the @len queued bytes
+ * from @seq, in *@head. The queue keeps its own references (the bytes are
+ * there for retransmission); a buffer goes back to its pool once the queue
+ * and every segment sent from it let go. Returns the chain's length, or 0
+ * if it would be longer than @max or mbufs ran out: the caller copies. */
+unsigned int
+tcp_sq_ref(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, unsigned int max,
+	   struct rte_mbuf **head)
+{
+	struct rte_mbuf *ref[STK_TX_SEGS_MAX], *first, *s;
+	uint32_t off0, off, s_seq, left;
+	unsigned int n = 0, i;
+
+	max = RTE_MIN(max, (unsigned int)RTE_DIM(ref));
+	first = tcp_sq_find(c, seq, &off0, &s_seq);
+	for (s = first, off = off0, left = len; left > 0; s = s->next, off = 0) {
+		if (s == NULL || n == max)
+			return 0;
+		left -= RTE_MIN((uint32_t)s->data_len - off, left);
+		n++;
+	}
+	if (n == 0 || rte_pktmbuf_alloc_bulk(c->ctx->mp, ref, n) != 0)
+		return 0;
+	for (i = 0, s = first, off = off0, left = len; i < n; i++, s = s->next, off = 0) {
+		uint32_t k = RTE_MIN((uint32_t)s->data_len - off, left);
+		struct rte_mbuf *mi = ref[i];
+
+		rte_pktmbuf_attach(mi, s);
+		mi->data_off = (uint16_t)(mi->data_off + off);
+		mi->data_len = (uint16_t)k;
+		mi->pkt_len = k;
+		mi->ol_flags &= STK_OL_KEEP;
+		if (i > 0)
+			ref[i - 1]->next = mi;
+		left -= k;
+		c->sq_cur = s;
+		c->sq_cur_seq = s_seq;
+		s_seq += s->data_len;
+	}
+	ref[0]->nb_segs = (uint16_t)n;
+	ref[0]->pkt_len = len;
+	*head = ref[0];
+	return n;
 }
 
 /* Drop @n bytes from the front of the chain @m (freeing emptied
@@ -704,6 +822,12 @@ stk_tcp_init(struct stk_ctx *ctx, const struct stk_conf *conf)
 	tcp->port_hi = tc->port_hi != 0 ? tc->port_hi : 65535;
 	tcp->port_ok = tc->port_ok;
 	tcp->port_ok_arg = tc->port_ok_arg;
+	tcp->port_used_ms = rte_zmalloc_socket("stk_tcp_ports",
+					       sizeof(uint32_t) * (tcp->port_hi - tcp->port_lo + 1u),
+					       RTE_CACHE_LINE_SIZE, conf->socket_id);
+	if (tcp->port_used_ms == NULL)
+		return -ENOMEM;
+	tcp->port_reuse_ms = tcp_def(tc->time_wait_ms, 60000);
 	/* a segment is built in one mbuf: the payload must fit beside the
 	 * largest headers */
 	room = rte_pktmbuf_data_room_size(conf->mp);
@@ -713,6 +837,7 @@ stk_tcp_init(struct stk_ctx *ctx, const struct stk_conf *conf)
 	if (room < 64)
 		return -EINVAL;
 	tcp->seg_room = (uint16_t)RTE_MIN(room, (uint32_t)UINT16_MAX);
+	tcp->tx_copy_max = tcp_def(tc->tx_copy_max, STK_TCP_TX_COPY_MAX);
 	/* RFC 7323 2.3: the smallest shift that lets the window cover rcvbuf */
 	while (tcp->ws && tcp->rcv_wscale < TCP_MAX_WSCALE &&
 	       (tcp->rcvbuf >> tcp->rcv_wscale) > UINT16_MAX)
@@ -723,8 +848,7 @@ stk_tcp_init(struct stk_ctx *ctx, const struct stk_conf *conf)
 	tcp->wheel_cur = ctx->now / tcp->wheel_tick_ticks;
 	tcp->isn_key[0] = rte_rand();
 	tcp->isn_key[1] = rte_rand();
-	tcp->ts_key[0] = rte_rand();
-	tcp->ts_key[1] = rte_rand();
+	tcp_ts_key_init(tcp->ts_key);
 	tcp->cookie_key[0] = rte_rand();
 	tcp->cookie_key[1] = rte_rand();
 	tcp->syncookies = !tc->no_syncookies;
@@ -751,6 +875,7 @@ stk_tcp_fini(struct stk_ctx *ctx)
 		rte_free(tcp->conns);
 	}
 	rte_hash_free(tcp->hash);
+	rte_free(tcp->port_used_ms);
 	rte_free(tcp);
 	ctx->tcp = NULL;
 }
@@ -843,21 +968,49 @@ tcp_port_usable(struct stk_tcp *tcp, struct tcp_key *k, uint16_t port)
 	return tcp->port_ok(tcp->port_ok_arg, &t);
 }
 
-/* RFC 6056 3.3.1 (Algorithm 1): start at a random port of the range and
- * take the first whose 4-tuple is free. */
+/*
+ * RFC 6056 3.3.1 (Algorithm 1): start at a random port of the range and
+ * take the first whose 4-tuple is free — preferring one that no active
+ * open took in the last 2 MSL. A purely random choice hands out a port
+ * again a few connections later about once per thousand opens (birthday
+ * odds over 16384 ports); if the server closed first it still holds that
+ * 4-tuple in TIME-WAIT, and when its millisecond timestamps cannot tell
+ * the two incarnations apart (RFC 6191) it answers the SYN with an ACK and
+ * the connection waits a SYN retransmission (1 s). So up to
+ * TCP_PORT_TRIES free ports are looked at and the least recently used is
+ * taken, which keeps the choice as unpredictable (T14) while making a
+ * quick reuse need every candidate to be recent.
+ */
+#define TCP_PORT_TRIES 16
+
 static int
 tcp_ephemeral_port(struct stk_tcp *tcp, struct tcp_key *k)
 {
 	uint32_t num = (uint32_t)tcp->port_hi - tcp->port_lo + 1;
-	uint32_t next = (uint32_t)rte_rand_max(num), count;
+	uint32_t next = (uint32_t)rte_rand_max(num), count, tries = 0;
+	uint32_t now = tcp_ms_now(tcp->ctx) + 1, best_age = 0, best = num;
 
-	for (count = 0; count < num; count++) {
-		uint16_t port = (uint16_t)(tcp->port_lo + (next + count) % num);
+	for (count = 0; count < num && tries < TCP_PORT_TRIES; count++) {
+		uint32_t i = (next + count) % num, used = tcp->port_used_ms[i];
+		uint32_t age = used == 0 ? UINT32_MAX : now - used;
 
-		if (tcp_port_usable(tcp, k, port))
-			return 0;
+		if (!tcp_port_usable(tcp, k, (uint16_t)(tcp->port_lo + i)))
+			continue;
+		if (age >= tcp->port_reuse_ms) {
+			best = i;
+			break;
+		}
+		tries++;
+		if (best == num || age > best_age) {
+			best = i;
+			best_age = age;
+		}
 	}
-	return -EADDRINUSE;
+	if (best == num)
+		return -EADDRINUSE;
+	k->lport = rte_cpu_to_be_16((uint16_t)(tcp->port_lo + best));
+	tcp->port_used_ms[best] = now == 0 ? 1 : now;
+	return 0;
 }
 
 int
@@ -979,23 +1132,37 @@ tcp_api_output(struct stk_tcp_conn *c)
 	tcp_api_flush(ctx);
 }
 
-int
-stk_tcp_send(struct stk_tcp_conn *c, const void *data, uint32_t len)
+/* stk_tcp_send() and stk_tcp_send_urgent(): copy what fits, mark it
+ * urgent if asked (len 0: what is queued already), send. */
+static int
+tcp_send_copy(struct stk_tcp_conn *c, const void *data, uint32_t len, bool urgent)
 {
-	uint32_t n;
+	uint32_t n = 0;
 	int ret = tcp_can_send(c);
 
 	if (ret != 0)
 		return ret;
-	n = RTE_MIN(len, stk_tcp_send_space(c));
-	if (n == 0)
-		return 0;
-	n = tcp_sq_append_copy(c, data, n);
-	if (n == 0)
-		return -ENOBUFS;
-	if (tcp_synchronized(c->state))
+	if (len > 0) {
+		n = RTE_MIN(len, stk_tcp_send_space(c));
+		if (n == 0)
+			return 0;
+		n = tcp_sq_append_copy(c, data, n);
+		if (n == 0)
+			return -ENOBUFS;
+	}
+	if (urgent) {
+		c->snd_up = c->sq_seq + c->sq_bytes;
+		c->flags |= CF_SND_UP;
+	}
+	if (tcp_synchronized(c->state) && (n > 0 || urgent))
 		tcp_api_output(c);
 	return (int)RTE_MIN(n, (uint32_t)INT32_MAX);
+}
+
+int
+stk_tcp_send(struct stk_tcp_conn *c, const void *data, uint32_t len)
+{
+	return tcp_send_copy(c, data, len, false);
 }
 
 int
@@ -1013,7 +1180,7 @@ stk_tcp_send_mbuf(struct stk_tcp_conn *c, struct rte_mbuf *m)
 		return -ENOBUFS;
 	len = rte_pktmbuf_pkt_len(m);
 	t = c->sq_tail;
-	if (len <= (tcp_seg_writable(t) ? rte_pktmbuf_tailroom(t) : 0)) {
+	if (len <= tcp_sq_tailroom(c)) {
 		/* small writes (a header, a line) share a buffer instead of
 		 * holding one mbuf each */
 		uint8_t *dst = rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len);
@@ -1030,6 +1197,23 @@ stk_tcp_send_mbuf(struct stk_tcp_conn *c, struct rte_mbuf *m)
 	if (tcp_synchronized(c->state))
 		tcp_api_output(c);
 	return 0;
+}
+
+/* RFC 9293 3.10.2 SEND with the urgent flag: SND.UP after the last
+ * urgent byte (MUST-62, RFC 6093); tcp_output.c marks the segments. */
+int
+stk_tcp_send_urgent(struct stk_tcp_conn *c, const void *data, uint32_t len)
+{
+	return tcp_send_copy(c, data, len, true);
+}
+
+uint32_t
+stk_tcp_urgent_pending(const struct stk_tcp_conn *c)
+{
+	if (c == NULL || c->ctx == NULL || !(c->flags & CF_RCV_UP) ||
+	    !seq_gt(c->rcv_up, c->rcv_nxt))
+		return 0;
+	return c->rcv_up - c->rcv_nxt;
 }
 
 void

@@ -337,6 +337,7 @@ tcp_ack_input(struct stk_tcp_conn *c, const struct tcp_seg *seg)
 		if ((c->flags & CF_RTT) && seq_gt(ack, c->rtt_seq))
 			c->flags &= ~CF_RTT;
 		c->snd_una = ack;
+		c->soft_err = 0; /* data got through: an ICMP error is stale */
 		if (seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;
 		if (tcp_sq_ack(c, ack) > 0)
@@ -673,6 +674,9 @@ tcp_data_input(struct stk_tcp_conn *c, struct rte_mbuf *m, const struct tcp_seg 
 		p = tcp_ooo_drain(c, p, &total, &fin);
 		c->flags |= CF_ACK_NOW;
 	}
+	/* the urgent mark reached: no urgent data ahead any more */
+	if ((c->flags & CF_RCV_UP) && seq_ge(c->rcv_nxt, c->rcv_up))
+		c->flags &= ~CF_RCV_UP;
 	c->rcv_unacked += total;
 	if (total > 0)
 		tcp_deliver(c, p, total);
@@ -684,8 +688,9 @@ tcp_data_input(struct stk_tcp_conn *c, struct rte_mbuf *m, const struct tcp_seg 
 		tcp_fin_input(c);
 	else if (c->rcv_unacked >= 2u * c->rcv_mss)
 		c->flags |= CF_ACK_NOW; /* RFC 9293 SHLD-19, RFC 5681 4.2 */
-	else if (total > 0)
-		c->flags |= CF_DELACK; /* RFC 9293 SHLD-18 */
+	else if (total > 0 && c->last_ack_sent != c->rcv_nxt)
+		c->flags |= CF_DELACK; /* RFC 9293 SHLD-18; unless the service's
+					* answer from on_data carried it (MUST-58) */
 	return len > 0 ? TCP_M_TAKEN : TCP_M_FREE;
 }
 
@@ -743,6 +748,33 @@ tcp_syn_acked(struct stk_tcp_conn *c, const struct tcp_seg *seg)
 	tcp_timer_clear(c, TT_RTX);
 	c->snd_una = seg->ack;
 	c->snd_wl2 = seg->ack;
+	c->soft_err = 0;
+}
+
+/*
+ * RFC 9293 3.10.7.4 sixth step, RFC 6093 (MUST-30..33, MUST-62): SEG.UP
+ * = SEG.SEQ + the pointer is the first byte after the urgent data. The
+ * bytes stay in the stream, in line; only RCV.UP moves, forward only, and
+ * the service hears of it when it moves beyond what was delivered. A
+ * segment that reaches here was acceptable, so the pointer is at most
+ * 64 KiB past the window. After the peer's FIN there is nothing urgent to
+ * come. false if the service closed the connection from on_urgent.
+ */
+static bool
+tcp_urg_input(struct stk_tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t up = seg->seq + seg->urp;
+
+	if (likely(!(seg->flags & TH_URG)) || (c->flags & CF_FIN_RCVD))
+		return true;
+	if (!seq_gt(up, c->rcv_nxt) || ((c->flags & CF_RCV_UP) && !seq_gt(up, c->rcv_up)))
+		return true;
+	c->rcv_up = up;
+	c->flags |= CF_RCV_UP;
+	c->ctx->stats.tcp_urgent_rcvd++;
+	if ((c->flags & CF_ATTACHED) && c->ops != NULL && c->ops->on_urgent != NULL)
+		c->ops->on_urgent(c->arg, c, up - c->rcv_nxt);
+	return !(c->flags & CF_DEAD);
 }
 
 static bool
@@ -811,7 +843,7 @@ tcp_syn_sent_input(struct stk_tcp_conn *c, const struct stk_if *ifx, struct rte_
 	}
 	tcp_syn_acked(c, seg);
 	c->flags |= CF_ACK_NOW;
-	if (!tcp_established(c)) {
+	if (!tcp_established(c) || !tcp_urg_input(c, seg)) {
 		stk_consume(ctx, m);
 		return true;
 	}
@@ -996,7 +1028,11 @@ tcp_conn_input(struct stk_tcp_conn *c, const struct stk_if *ifx, struct rte_mbuf
 			break;
 		}
 	}
-	/* sixth: URG is not supported; urgent bytes arrive in line */
+	/* sixth: URG */
+	if (!tcp_urg_input(c, seg)) {
+		stk_consume(ctx, m);
+		return true;
+	}
 	return tcp_finish(c, m,
 			  (seg->len > 0 || (flags & TH_FIN)) ? tcp_data_input(c, m, seg, hdr_len)
 							     : TCP_M_FREE);
@@ -1168,6 +1204,7 @@ stk_tcp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,
 	seg.seq = rte_be_to_cpu_32(th->sent_seq);
 	seg.ack = rte_be_to_cpu_32(th->recv_ack);
 	seg.wnd = rte_be_to_cpu_16(th->rx_win);
+	seg.urp = rte_be_to_cpu_16(th->tcp_urp);
 	seg.len = plen - doff;
 	k.lip = ip->dst_addr;
 	k.rip = ip->src_addr;

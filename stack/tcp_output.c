@@ -4,11 +4,14 @@
  * avoidance, RFC 5681/6675 congestion and loss recovery), and building the
  * segments (options of RFC 9293 3.2, RFC 7323 and RFC 2018).
  *
- * Each segment is one mbuf: headers and a copy of its payload from the
- * send queue. The queue keeps the service's mbufs as they were given
- * (zero copy into the stack); one copy per segment keeps retransmissions
- * independent of how the service cut its data and needs no multi-segment
- * TX support from the port.
+ * The send queue keeps the service's mbufs as they were given (zero copy
+ * into the stack). A segment is a header mbuf (Ethernet, IPv4, TCP and
+ * options) followed by its payload: on ports that transmit chains
+ * (stk_if.tx_max_segs >= 2), indirect mbufs referencing the queued bytes,
+ * cut at any offset and across queue mbufs (zero copy out of it too; the
+ * queue keeps its references for retransmission). A payload of at most
+ * tcp.tx_copy_max bytes, one that would need a longer chain, or one sent
+ * when no mbuf is left to reference it, is copied behind the headers.
  */
 #include <string.h>
 
@@ -199,8 +202,12 @@ tcp_out_cksum(const struct stk_if *ifx, struct rte_mbuf *m, struct rte_ipv4_hdr 
 	stk_ip4_out_cksum(ifx, m, ip);
 	m->l4_len = (uint8_t)((th->data_off >> 4) * 4);
 	th->cksum = 0;
-	/* RFC 9293 MUST-2 */
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	/* RFC 9293 MUST-2; over a chain with the stack's own sum (DPDK
+	 * 22.11's mbuf variant is wrong for pieces at odd offsets, cksum.c) */
+	if (likely(m->next == NULL))
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	else
+		th->cksum = (uint16_t)~stk_ip4_l4_sum(m, ip, (uint32_t)m->l2_len + m->l3_len);
 }
 
 static void
@@ -225,6 +232,28 @@ tcp_route_out(struct stk_tcp_conn *c, struct rte_mbuf *m)
 	stk_arp_output(ctx, ifx, c->nexthop, m);
 }
 
+/* RFC 9293 3.8.5 (MUST-30, MUST-31, MUST-62): a segment sent before
+ * SND.UP carries URG and the offset from its sequence number to the byte
+ * after the urgent data. Farther than 16 bits reach, 0xffff: as far as
+ * the field can say (urgent data of any length, MUST-31; Linux does the
+ * same), and later segments carry the rest. Once SND.UNA reaches SND.UP,
+ * urgent mode is over. */
+static void
+tcp_urg_fill(struct stk_tcp_conn *c, struct rte_tcp_hdr *th, uint32_t seq)
+{
+	th->tcp_urp = 0;
+	if (likely(!(c->flags & CF_SND_UP)))
+		return;
+	if (seq_le(c->snd_up, c->snd_una)) {
+		c->flags &= ~CF_SND_UP;
+		return;
+	}
+	if ((th->tcp_flags & (TH_SYN | TH_RST)) || !seq_lt(seq, c->snd_up))
+		return;
+	th->tcp_flags |= TH_URG;
+	th->tcp_urp = rte_cpu_to_be_16((uint16_t)u32_min(c->snd_up - seq, UINT16_MAX));
+}
+
 /* Build and send one segment: @len bytes of queued data from @seq. */
 static int
 tcp_xmit(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
@@ -234,7 +263,7 @@ tcp_xmit(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	uint8_t opt[TCP_OPT_MAX];
 	struct rte_ipv4_hdr *ip;
 	struct rte_tcp_hdr *th;
-	struct rte_mbuf *m;
+	struct rte_mbuf *m, *pay = NULL;
 	uint16_t optlen, thl;
 	uint8_t *p;
 
@@ -243,11 +272,17 @@ tcp_xmit(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		ctx->drops[STK_DROP_NO_MBUF]++;
 		return -ENOBUFS;
 	}
+	/* zero copy where the port takes chains and the payload is worth it;
+	 * otherwise (or without mbufs to reference it) a copy */
+	if (len > ctx->tcp->tx_copy_max && ifx->tx_max_segs >= 2)
+		tcp_sq_ref(c, seq, len, ifx->tx_max_segs - 1u, &pay);
 	optlen = tcp_build_options(c, flags, opt);
 	thl = TCP_HLEN + optlen;
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(STK_ETH_HLEN + STK_IP4_HLEN + thl + len));
+	p = (uint8_t *)rte_pktmbuf_append(
+		m, (uint16_t)(STK_ETH_HLEN + STK_IP4_HLEN + thl + (pay != NULL ? 0 : len)));
 	if (unlikely(p == NULL)) {
 		rte_pktmbuf_free(m);
+		rte_pktmbuf_free(pay);
 		ctx->drops[STK_DROP_NO_MBUF]++;
 		return -ENOBUFS;
 	}
@@ -260,10 +295,16 @@ tcp_xmit(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	th->data_off = (uint8_t)((thl / 4) << 4);
 	th->tcp_flags = flags;
 	th->rx_win = rte_cpu_to_be_16(tcp_rcv_window(c, flags & TH_SYN));
-	th->tcp_urp = 0;
+	tcp_urg_fill(c, th, seq);
 	memcpy(th + 1, opt, optlen);
-	if (len > 0)
+	if (pay != NULL) {
+		m->next = pay;
+		m->nb_segs = (uint16_t)(1 + pay->nb_segs);
+		m->pkt_len += len;
+		ctx->stats.tcp_tx_by_ref++;
+	} else if (len > 0) {
 		tcp_sq_copy(c, seq, len, (uint8_t *)(th + 1) + optlen);
+	}
 	if (flags & TH_ACK) {
 		th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
 		c->last_ack_sent = c->rcv_nxt;

@@ -116,6 +116,7 @@ struct tcp_seg {
 	uint32_t ack;
 	uint32_t len; /* payload bytes */
 	uint32_t wnd; /* raw window field */
+	uint16_t urp; /* raw urgent pointer field */
 	uint8_t flags;
 	struct tcp_opts opt;
 };
@@ -180,6 +181,8 @@ tcp_mb(struct rte_mbuf *m)
 #define CF_FIN_RCVD 0x00020000u
 #define CF_WS 0x00040000u
 #define CF_AFTER_RTO 0x00080000u /* RFC 6582 4.1: recover was set by a timeout */
+#define CF_RCV_UP 0x00100000u	 /* rcv_up is ahead of what was delivered */
+#define CF_SND_UP 0x00200000u	 /* snd_up is set (urgent data not all acknowledged) */
 
 struct stk_tcp_conn {
 	struct tcp_key key;
@@ -214,6 +217,9 @@ struct stk_tcp_conn {
 	uint32_t rcv_adv;     /* right edge of the window we advertised */
 	uint32_t rcv_held;    /* delivered, not consumed by the service */
 	uint32_t rcv_unacked; /* bytes received since our last ACK */
+	uint32_t rcv_up;      /* RFC 9293 3.3.1 RCV.UP, valid with CF_RCV_UP */
+	uint32_t snd_up;      /* SND.UP, valid with CF_SND_UP */
+	int soft_err;	      /* last ICMP error, -errno (0 = none) */
 
 	/* RFC 7323 */
 	uint32_t ts_recent;
@@ -248,6 +254,10 @@ struct stk_tcp_conn {
 	uint32_t sq_seq;
 	uint32_t sq_bytes;
 	uint32_t sq_nsegs;
+	/* the tail's tailroom is the queue's to fill: decided when the tail
+	 * was linked, since references sent out raise its refcnt but never
+	 * cover its tailroom */
+	bool sq_tail_w;
 
 	/* out-of-order queue, sorted by sequence */
 	struct rte_mbuf *ooo;
@@ -305,7 +315,12 @@ struct stk_tcp {
 	uint32_t chack_per_s;
 	uint16_t port_lo;
 	uint16_t port_hi;
+	/* per ephemeral port: tcp_ms_now() + 1 when an active open last took
+	 * it, 0 never (see tcp_ephemeral_port()) */
+	uint32_t *port_used_ms;
+	uint32_t port_reuse_ms; /* a port is "recent" for this long (2 MSL) */
 	uint16_t seg_room; /* most payload one segment mbuf holds */
+	uint32_t tx_copy_max; /* longer payloads are sent by reference */
 	uint8_t rcv_wscale;
 	bool keepalive;
 	bool nodelay;
@@ -359,7 +374,11 @@ void tcp_half_open_done(struct stk_tcp *tcp, struct stk_tcp_conn *c);
 void tcp_notify_close(struct stk_tcp_conn *c, enum stk_tcp_close_reason why);
 uint32_t tcp_sq_ack(struct stk_tcp_conn *c, uint32_t ack);
 void tcp_sq_copy(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t *dst);
+unsigned int tcp_sq_ref(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, unsigned int max,
+			struct rte_mbuf **head);
 uint32_t tcp_ms_now(const struct stk_ctx *ctx);
+void tcp_ts_key_init(uint64_t key[2]);
+uint32_t tcp_ts_offset(const struct stk_tcp *tcp, const struct tcp_key *k);
 struct rte_mbuf *tcp_chain_adj(struct rte_mbuf *m, uint32_t n);
 void tcp_ooo_purge(struct stk_tcp_conn *c);
 uint32_t tcp_rcv_space(const struct stk_tcp_conn *c);

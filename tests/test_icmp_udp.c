@@ -139,6 +139,24 @@ test_echo_reply(void **state)
 	assert_int_equal(fx_drops_total(fx), 0);
 }
 
+/* Found by tests/fuzz/fuzz_parse: a request whose identifier, sequence
+ * and payload are all zero has a reply that is all zeros but for its
+ * checksum, which must then be 0xffff; the RFC 1624 update gave 0x0000,
+ * which no receiver accepts. */
+static void
+test_echo_reply_all_zero(void **state)
+{
+	struct fx *fx = *state;
+	struct rte_mbuf *r;
+
+	assert_int_equal(fx_input(fx, fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 0, 0, 0)), 1);
+	assert_int_equal(fx->cap.n, 1);
+	r = fx->cap.pkts[0];
+	assert_int_equal(fx_icmp(r)->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
+	assert_int_equal(fx_icmp(r)->icmp_cksum, 0xffff);
+	assert_true(fx_icmp_cksum_valid(r));
+}
+
 static void
 test_echo_bad_cksum(void **state)
 {
@@ -167,20 +185,58 @@ static void
 test_icmp_unhandled_no_error(void **state)
 {
 	struct fx *fx = *state;
-	const uint8_t types[][2] = {{0, 0}, {3, 3}, {5, 0}, {11, 0}, {13, 0}, {8, 1}, {255, 0}};
+	/* type, code, drop reason: errors (3, 11, 12) whose body is no
+	 * IPv4 header are bad quotes; source quench is discarded (RFC 9293
+	 * MUST-55) */
+	const struct {
+		uint8_t type, code;
+		enum stk_drop why;
+	} types[] = {
+		{0, 0, STK_DROP_ICMP_UNHANDLED},     {3, 3, STK_DROP_ICMP_BAD_QUOTE},
+		{4, 0, STK_DROP_ICMP_SOURCE_QUENCH}, {5, 0, STK_DROP_ICMP_UNHANDLED},
+		{11, 0, STK_DROP_ICMP_BAD_QUOTE},    {12, 0, STK_DROP_ICMP_BAD_QUOTE},
+		{13, 0, STK_DROP_ICMP_UNHANDLED},    {8, 1, STK_DROP_ICMP_UNHANDLED},
+		{255, 0, STK_DROP_ICMP_UNHANDLED},
+	};
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(types); i++) {
 		struct rte_mbuf *m = fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 1, 1, 28);
 
-		fx_icmp(m)->icmp_type = types[i][0];
-		fx_icmp(m)->icmp_code = types[i][1];
+		fx_icmp(m)->icmp_type = types[i].type;
+		fx_icmp(m)->icmp_code = types[i].code;
 		fx_icmp_fix(m);
 		/* fx_expect_drop also asserts nothing was sent: no error
 		 * about an ICMP message (RFC 1122 3.2.2) */
-		fx_expect_drop(fx, m, STK_DROP_ICMP_UNHANDLED);
+		fx_expect_drop(fx, m, types[i].why);
 	}
 	assert_int_equal(fx_stats(fx).icmp_errors_sent, 0);
+}
+
+/* An ICMP error quoting one of our UDP datagrams (or with TCP off, a TCP
+ * one) has no one to go to: counted as unhandled, never answered */
+static void
+test_icmp_error_about_udp_unhandled(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t proto[] = {IPPROTO_UDP, IPPROTO_TCP};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(proto); i++) {
+		struct rte_mbuf *m = fx_icmp_echo(fx_pool, FX_IP_PEER, FX_IP_US, 0, 0, 28);
+		struct rte_ipv4_hdr *q = (struct rte_ipv4_hdr *)fx_l4_payload(m);
+
+		fx_icmp(m)->icmp_type = 3;
+		fx_icmp(m)->icmp_code = 3;
+		memset(q, 0, 28);
+		q->version_ihl = RTE_IPV4_VHL_DEF;
+		q->total_length = rte_cpu_to_be_16(40);
+		q->next_proto_id = proto[i];
+		q->src_addr = fx_ip(FX_IP_US);
+		q->dst_addr = fx_ip(FX_IP_PEER);
+		fx_icmp_fix(m);
+		fx_expect_drop(fx, m, STK_DROP_ICMP_UNHANDLED);
+	}
 }
 
 static void
@@ -818,9 +874,11 @@ main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 #define TU(f) cmocka_unit_test_setup_teardown(f, fx_setup_unstarted, fx_teardown)
 		T(test_echo_reply),
+		T(test_echo_reply_all_zero),
 		T(test_echo_bad_cksum),
 		T(test_icmp_too_short),
 		T(test_icmp_unhandled_no_error),
+		T(test_icmp_error_about_udp_unhandled),
 		T(test_port_unreachable),
 		T(test_port_unreachable_quotes_options),
 		T(test_port_unreachable_rate_limit),

@@ -9,6 +9,7 @@
  * back to the pool.
  */
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -33,6 +34,12 @@ struct svc {
 	bool hold;	/* on_data consumes nothing */
 	int accept_ret; /* on_accept's answer */
 	bool abort_on_data;
+	unsigned int urg_calls; /* on_urgent */
+	uint32_t urg_pending;	/* its argument, the last time */
+	uint32_t urg_query;	/* stk_tcp_urgent_pending() inside it */
+	bool abort_on_urgent;
+	int soft_err;	/* stk_tcp_soft_error() inside on_close */
+	uint32_t reply; /* on_data answers with this many bytes of pat[] */
 };
 
 struct t {
@@ -92,6 +99,8 @@ svc_data(void *arg, struct stk_tcp_conn *c, struct rte_mbuf *m, uint32_t len)
 	rte_pktmbuf_free(m);
 	if (s->abort_on_data)
 		stk_tcp_abort(c);
+	else if (s->reply > 0)
+		assert_int_equal(stk_tcp_send(c, pat, s->reply), (int)s->reply);
 	return s->hold ? 0 : len;
 }
 
@@ -112,8 +121,21 @@ svc_close(void *arg, struct stk_tcp_conn *c, enum stk_tcp_close_reason why)
 
 	s->closes++;
 	s->reason = why;
+	s->soft_err = stk_tcp_soft_error(c);
 	if (s->conn == c)
 		s->conn = NULL;
+}
+
+static void
+svc_urgent(void *arg, struct stk_tcp_conn *c, uint32_t pending)
+{
+	struct svc *s = arg;
+
+	s->urg_calls++;
+	s->urg_pending = pending;
+	s->urg_query = stk_tcp_urgent_pending(c);
+	if (s->abort_on_urgent)
+		stk_tcp_abort(c);
 }
 
 static const struct stk_tcp_ops ops = {
@@ -122,6 +144,7 @@ static const struct stk_tcp_ops ops = {
 	.on_data = svc_data,
 	.on_sent = svc_sent,
 	.on_close = svc_close,
+	.on_urgent = svc_urgent,
 };
 
 /* ---- harness ---- */
@@ -691,6 +714,30 @@ test_delayed_ack_must_40(void **state)
 	assert_int_equal(fx_stats(t->fx).tcp_delayed_acks, 1);
 }
 
+/* MUST-58 (aggregate ACKs), SHLD-18: an answer the service sends from
+ * on_data carries the ACK, and no delayed ACK follows it (found by
+ * tests/interop/tcp_states.py: one redundant ACK 40 ms after every
+ * request/response of the http service) */
+static void
+test_reply_from_on_data_no_delayed_ack_must_58(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	establish(t);
+	t->svc.reply = 50;
+	assert_int_equal(psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 100), 1);
+	assert_int_equal(nout(t), 1);
+	s = last(t);
+	assert_int_equal(s.len, 50);
+	assert_int_equal(s.ack, t->snd);
+	clr(t);
+	adv_steps(t, 200, 10); /* past the delayed-ACK timer, before the RTO */
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_delayed_acks, 0);
+}
+
 /* SHLD-19: every second full-sized segment is ACKed at once */
 static void
 test_ack_every_second_full_segment_shld_19(void **state)
@@ -894,6 +941,288 @@ test_send_mbuf_chain(void **state)
 	t->rcv += 2000;
 	pack(t);
 	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* ==== zero copy out of the send queue ==== */
+
+/* A port that transmits chains (stk_if_conf.tx_max_segs, from
+ * RTE_ETH_TX_OFFLOAD_MULTI_SEGS): payloads above tcp.tx_copy_max go by
+ * reference. */
+static void
+zc_port(struct t *t, uint16_t max_segs)
+{
+	t->fx->conf.ifs[0].tx_max_segs = max_segs;
+}
+
+/* The payload of a sent segment, wherever its bytes are, against pat[]. */
+static void
+check_payload_any(struct seg s, uint32_t off)
+{
+	static uint8_t buf[UINT16_MAX];
+	const uint8_t *p;
+
+	p = rte_pktmbuf_read(s.m, rte_pktmbuf_pkt_len(s.m) - s.len, s.len, buf);
+	assert_non_null(p);
+	assert_memory_equal(p, pat + off, s.len);
+}
+
+/* The @i-th payload piece chained behind a segment's headers; checks that
+ * it references (does not copy) its bytes. */
+static struct rte_mbuf *
+piece(struct seg s, unsigned int i)
+{
+	struct rte_mbuf *r = s.m->next;
+
+	while (r != NULL && i-- > 0)
+		r = r->next;
+	assert_non_null(r);
+	assert_true(RTE_MBUF_CLONED(r));
+	return r;
+}
+
+static struct rte_mbuf *
+service_mbuf(uint32_t off, uint16_t len)
+{
+	struct rte_mbuf *m = fx_payload(mp, len, 0);
+
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), pat + off, len);
+	return m;
+}
+
+/* The issue's "send takes mbufs the service built (zero copy)": the
+ * segment's payload is the service's own bytes, referenced by an indirect
+ * mbuf; the queue keeps its reference until the ACK, the segment its own
+ * until the driver is done, and the buffer goes back to the pool only when
+ * both let go. */
+static void
+test_zero_copy_references_send_queue(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *a, *r;
+	unsigned int base;
+	struct seg s;
+
+	zc_port(t, 8);
+	start(t);
+	establish(t);
+	base = fx_in_use(mp);
+	a = service_mbuf(0, 1000);
+	assert_int_equal(stk_tcp_send_mbuf(t->svc.conn, a), 0);
+	assert_int_equal(nout(t), 1);
+	s = out(t, 0); /* checksums verified over the chain */
+	assert_int_equal(s.len, 1000);
+	assert_int_equal(s.m->nb_segs, 2);
+	assert_int_equal(rte_pktmbuf_data_len(s.m), rte_pktmbuf_pkt_len(s.m) - 1000);
+	r = piece(s, 0);
+	assert_ptr_equal(rte_mbuf_from_indirect(r), a);
+	assert_ptr_equal(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_mtod(a, uint8_t *));
+	assert_int_equal(r->data_len, 1000);
+	assert_int_equal(rte_mbuf_refcnt_read(a), 2);
+	check_payload_any(s, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_tx_by_ref, 1);
+	/* acknowledged while the segment is still in the driver's hands */
+	t->rcv += 1000;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+	assert_int_equal(rte_mbuf_refcnt_read(a), 1);
+	check_payload_any(s, 0);
+	assert_true(fx_in_use(mp) > base);
+	clr(t);
+	assert_int_equal(fx_in_use(mp), base);
+}
+
+/* A segment spanning two service-built mbufs (ending mid-way through the
+ * second), then one starting mid-buffer */
+static void
+test_zero_copy_spans_two_service_mbufs(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *a, *b;
+	unsigned int base;
+	struct seg s;
+
+	zc_port(t, 8);
+	start(t);
+	establish(t);
+	base = fx_in_use(mp);
+	a = service_mbuf(0, 1000);
+	b = service_mbuf(1000, 1000);
+	assert_int_equal(rte_pktmbuf_chain(a, b), 0);
+	assert_int_equal(stk_tcp_send_mbuf(t->svc.conn, a), 0);
+	assert_int_equal(nout(t), 2);
+	s = out(t, 0);
+	assert_int_equal(s.len, 1460);
+	assert_int_equal(s.m->nb_segs, 3);
+	assert_ptr_equal(rte_mbuf_from_indirect(piece(s, 0)), a);
+	assert_int_equal(piece(s, 0)->data_len, 1000);
+	assert_ptr_equal(rte_mbuf_from_indirect(piece(s, 1)), b);
+	assert_ptr_equal(rte_pktmbuf_mtod(piece(s, 1), uint8_t *), rte_pktmbuf_mtod(b, uint8_t *));
+	assert_int_equal(piece(s, 1)->data_len, 460);
+	check_payload_any(s, 0);
+	s = out(t, 1);
+	assert_int_equal(s.len, 540);
+	assert_int_equal(s.m->nb_segs, 2);
+	assert_ptr_equal(rte_pktmbuf_mtod(piece(s, 0), uint8_t *),
+			 rte_pktmbuf_mtod(b, uint8_t *) + 460);
+	check_payload_any(s, 1460);
+	assert_int_equal(rte_mbuf_refcnt_read(a), 2);
+	assert_int_equal(rte_mbuf_refcnt_read(b), 3);
+	/* the first segment is acknowledged: the queue trims b, which the
+	 * second segment still points into */
+	t->rcv += 1460;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 1);
+	check_payload_any(out(t, 1), 1460);
+	clr(t);
+	t->rcv += 540;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+	assert_int_equal(fx_in_use(mp), base);
+}
+
+/* Loss: the retransmission references the queue again, with the right
+ * bytes, from wherever the ACKs left its first buffer */
+static void
+test_zero_copy_retransmission_after_loss(void **state)
+{
+	struct t *t = *state;
+	uint32_t d0;
+	unsigned int base, i;
+	bool rexmit_mid;
+	struct seg s;
+
+	zc_port(t, 8);
+	start(t);
+	establish(t);
+	base = fx_in_use(mp);
+	d0 = t->rcv;
+	/* copied into the queue (buffers of 2048 bytes) */
+	ssend(t, 0, 3000);
+	assert_int_equal(nout(t), 3);
+	s = out(t, 0);
+	assert_int_equal(s.m->nb_segs, 2);
+	check_payload_any(s, 0);
+	s = out(t, 1); /* the end of the first queue buffer, the start of the second */
+	assert_int_equal(s.m->nb_segs, 3);
+	check_payload_any(s, 1460);
+	s = out(t, 2); /* 80 bytes: copied behind the headers */
+	assert_int_equal(s.len, 80);
+	assert_int_equal(s.m->nb_segs, 1);
+	check_payload(s, 2920);
+	clr(t); /* all three lost */
+	adv_steps(t, 1000, 10);
+	assert_int_equal(nout(t), 1);
+	s = last(t);
+	assert_int_equal(s.seq, d0);
+	assert_int_equal(s.len, 1460);
+	(void)piece(s, 0);
+	check_payload_any(s, 0);
+	clr(t);
+	/* the peer got 1000 bytes of it: what goes next starts mid-buffer */
+	t->rcv = d0 + 1000;
+	pack(t);
+	adv_steps(t, 3000, 10);
+	assert_true(nout(t) > 0);
+	for (i = 0, rexmit_mid = false; i < nout(t); i++) {
+		s = out(t, i);
+		check_payload_any(s, s.seq - d0);
+		if (s.seq == d0 + 1000) {
+			assert_int_equal(s.len, 1460);
+			assert_int_equal(s.m->nb_segs, 3); /* 1048 + 412 bytes */
+			rexmit_mid = true;
+		}
+	}
+	assert_true(rexmit_mid);
+	clr(t);
+	t->rcv = d0 + 3000;
+	pack(t);
+	clr(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+	assert_int_equal(fx_in_use(mp), base);
+}
+
+/* Tiny payloads are copied behind the headers: up to tcp.tx_copy_max
+ * bytes, a chain costs more than the copy */
+static void
+test_zero_copy_tiny_segments_copied(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	zc_port(t, 8);
+	t->fx->conf.tcp.tx_copy_max = 300;
+	start(t);
+	establish(t);
+	stk_tcp_set_nodelay(t->svc.conn, true);
+	ssend(t, 0, 300);
+	s = last(t);
+	assert_int_equal(s.len, 300);
+	assert_int_equal(s.m->nb_segs, 1);
+	check_payload(s, 0);
+	ssend(t, 300, 301);
+	s = last(t);
+	assert_int_equal(s.len, 301);
+	assert_int_equal(s.m->nb_segs, 2);
+	check_payload_any(s, 300);
+	ssend(t, 601, 1);
+	assert_int_equal(last(t).m->nb_segs, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_tx_by_ref, 1);
+	t->rcv += 602;
+	clr(t);
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* Ports that take single-segment packets only get copies; a chain longer
+ * than the port allows is a copy too; so is a segment sent when no mbuf is
+ * left to reference its payload */
+static void
+test_zero_copy_falls_back_to_copy(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *spare[FX_POOL_SIZE], *a;
+	unsigned int n = 0, i, n_out, segs;
+	int ret;
+	struct seg s;
+
+	zc_port(t, 2); /* headers + one piece */
+	start(t);
+	establish(t);
+	a = service_mbuf(0, 1000);
+	assert_int_equal(rte_pktmbuf_chain(a, service_mbuf(1000, 1000)), 0);
+	assert_int_equal(stk_tcp_send_mbuf(t->svc.conn, a), 0);
+	assert_int_equal(nout(t), 2);
+	s = out(t, 0); /* would need two pieces */
+	assert_int_equal(s.m->nb_segs, 1);
+	check_payload(s, 0);
+	s = out(t, 1); /* one */
+	assert_int_equal(s.m->nb_segs, 2);
+	check_payload_any(s, 1460);
+	t->rcv += 2000;
+	clr(t);
+	pack(t);
+	/* the pool runs dry but for a queue buffer and a header mbuf */
+	while (n < RTE_DIM(spare) && (spare[n] = rte_pktmbuf_alloc(mp)) != NULL)
+		n++;
+	assert_true(n > 2);
+	rte_pktmbuf_free(spare[--n]);
+	rte_pktmbuf_free(spare[--n]);
+	ret = stk_tcp_send(t->svc.conn, pat + 2000, 1460);
+	n_out = nout(t);
+	segs = n_out > 0 ? t->fx->cap.pkts[0]->nb_segs : 0;
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(spare[i]);
+	assert_int_equal(ret, 1460);
+	assert_int_equal(n_out, 1);
+	s = last(t);
+	assert_int_equal(segs, 1);
+	check_payload(s, 2000);
+	assert_int_equal(fx_stats(t->fx).tcp_tx_by_ref, 1);
+	t->rcv += 1460;
+	clr(t);
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_retransmits, 0);
 }
 
 /* ==== retransmission and loss recovery ==== */
@@ -1748,6 +2077,98 @@ test_isn_and_ports_unpredictable_t14(void **state)
 	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 0);
 }
 
+/* RFC 6056 with RFC 6191 in mind: an ephemeral port is not handed out
+ * again while other ports of the range have not been used for 2 MSL (the
+ * server may hold the old 4-tuple in TIME-WAIT); when every port is
+ * recent, the least recently used one goes first. */
+static void
+test_ephemeral_port_not_reused_soon(void **state)
+{
+	enum { N = 16 };
+	struct t *t = *state;
+	uint16_t port[N];
+	unsigned int i, j;
+	struct seg s;
+
+	t->fx->conf.tcp.port_lo = 50000;
+	t->fx->conf.tcp.port_hi = 50000 + N - 1;
+	start(t);
+	for (i = 0; i < N; i++) {
+		struct stk_tcp_conn *c = NULL;
+
+		assert_int_equal(
+			stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), 9000, 0, &ops, &t->svc, &c),
+			0);
+		s = last(t);
+		assert_int_equal(s.flags, RTE_TCP_SYN_FLAG);
+		port[i] = s.sport;
+		for (j = 0; j < i; j++)
+			assert_int_not_equal(port[j], port[i]);
+		stk_tcp_abort(c); /* the 4-tuple is free again at once */
+		clr(t);
+		fx_advance_ms(t->fx, 1);
+	}
+	{
+		struct stk_tcp_conn *c = NULL;
+
+		assert_int_equal(
+			stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), 9000, 0, &ops, &t->svc, &c),
+			0);
+		assert_int_equal(last(t).sport, port[0]); /* the oldest */
+		stk_tcp_abort(c);
+		clr(t);
+	}
+}
+
+static uint32_t
+syn_tsval(struct t *t, uint16_t dport)
+{
+	struct stk_tcp_conn *c = NULL;
+	const uint8_t *o;
+	struct seg s;
+
+	assert_int_equal(stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), dport, 0, &ops, &t->svc, &c),
+			 0);
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG);
+	o = fx_tcp_opt(s.m, 8);
+	assert_non_null(o);
+	stk_tcp_abort(c);
+	clr(t);
+	return get32(o + 2);
+}
+
+/* RFC 7323 5.4: a random timestamp offset per address pair, the same in
+ * every stack of one boot (a restarted process goes on from where the old
+ * one was, so a peer's TIME-WAIT accepts its SYNs by RFC 6191), and ticking
+ * with the millisecond clock */
+static void
+test_timestamp_offset_per_address_pair(void **state)
+{
+	struct t *t = *state;
+	struct fx *first, *second;
+	uint32_t a, b;
+
+	start(t);
+	first = t->fx;
+	a = syn_tsval(t, 9000);
+	assert_int_equal(syn_tsval(t, 9001), a); /* other port, same pair */
+	fx_advance_ms(first, 7);
+	assert_int_equal(syn_tsval(t, 9000), a + 7);
+
+	second = fx_new(first->mp); /* another stack: as if restarted */
+	second->now = first->now;
+	second->conf.tcp = first->conf.tcp;
+	second->conf.n_arp_static = first->conf.n_arp_static;
+	second->conf.arp_static[0] = first->conf.arp_static[0];
+	assert_int_equal(fx_start(second), 0);
+	t->fx = second;
+	b = syn_tsval(t, 9000);
+	t->fx = first;
+	fx_delete(second);
+	assert_int_equal(b, a + 7);
+}
+
 /* ==== closing ==== */
 
 /* MAY-1 (half-duplex close): the peer's FIN -> CLOSE-WAIT, the service
@@ -2230,6 +2651,578 @@ test_keepalive_off_by_default_must_25(void **state)
 	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
 }
 
+/* ==== urgent data (RFC 9293 3.8.5, RFC 6093) ==== */
+
+/* A segment from the peer with URG and urgent pointer @urp. */
+static uint16_t
+pin_urg(struct t *t, uint32_t seq, const void *data, uint16_t len, uint16_t urp)
+{
+	struct rte_mbuf *m;
+
+	assert_false(t->ts);
+	m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, t->pport, t->lport, seq, t->rcv,
+		    RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG | RTE_TCP_URG_FLAG, t->win, NULL, 0, data,
+		    len);
+	fx_tcp(m)->tcp_urp = rte_cpu_to_be_16(urp);
+	fx_tcp_fix(m);
+	return fx_input(t->fx, m);
+}
+
+/* The peer's next in-order segment, with URG */
+static uint16_t
+psend_urg(struct t *t, uint16_t len, uint16_t urp)
+{
+	uint16_t r = pin_urg(t, t->snd, pat + (t->snd - PISN - 1), len, urp);
+
+	t->snd += len;
+	return r;
+}
+
+static uint16_t
+urp_of(struct seg s)
+{
+	return rte_be_to_cpu_16(fx_tcp(s.m)->tcp_urp);
+}
+
+/* MUST-30, MUST-62 (the pointer is the first byte after the urgent data),
+ * MUST-32 (on_urgent before the bytes, asynchronously), MUST-33 (how much
+ * is pending), MUST-31 (any length: a pointer past the segment, and past
+ * 64 KiB of it); RFC 6093: the bytes stay in line, none is removed */
+static void
+test_urgent_receive_must_30_31_32_33_62(void **state)
+{
+	struct t *t = *state;
+	uint32_t total = 10, n;
+
+	start(t);
+	establish(t);
+	psend(t, RTE_TCP_ACK_FLAG, 10);
+	assert_int_equal(t->svc.urg_calls, 0);
+	assert_int_equal(stk_tcp_urgent_pending(t->svc.conn), 0);
+	/* what Linux sends for send(b"abcde", MSG_OOB) */
+	assert_int_equal(psend_urg(t, 5, 5), 1);
+	total += 5;
+	assert_int_equal(t->svc.urg_calls, 1);
+	assert_int_equal(t->svc.urg_pending, 5);
+	assert_int_equal(t->svc.urg_query, 5); /* asked inside on_urgent */
+	assert_int_equal(stk_tcp_urgent_pending(t->svc.conn), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_urgent_rcvd, 1);
+	/* the pointer past this segment's data: urgent data goes on */
+	assert_int_equal(psend_urg(t, 10, 1000), 1);
+	total += 10;
+	assert_int_equal(t->svc.urg_calls, 2);
+	assert_int_equal(t->svc.urg_pending, 1000);
+	assert_int_equal(stk_tcp_urgent_pending(t->svc.conn), 990);
+	/* the same pointer again: nothing new to tell */
+	assert_int_equal(psend_urg(t, 100, 990), 1);
+	total += 100;
+	assert_int_equal(t->svc.urg_calls, 2);
+	assert_int_equal(stk_tcp_urgent_pending(t->svc.conn), 890);
+	/* a pointer behind RCV.UP, or at the segment's own start: ignored */
+	assert_int_equal(psend_urg(t, 10, 20), 1);
+	assert_int_equal(psend_urg(t, 10, 0), 1);
+	total += 20;
+	assert_int_equal(t->svc.urg_calls, 2);
+	assert_int_equal(stk_tcp_urgent_pending(t->svc.conn), 870);
+	/* the farthest a pointer reaches: it advances again */
+	assert_int_equal(psend_urg(t, 100, 0xffff), 1);
+	total += 100;
+	assert_int_equal(t->svc.urg_calls, 3);
+	assert_int_equal(t->svc.urg_pending, 0xffff);
+	n = stk_tcp_urgent_pending(t->svc.conn);
+	assert_int_equal(n, 0xffff - 100);
+	/* plain segments eat into it down to the mark */
+	while (n > 0) {
+		uint16_t len = (uint16_t)RTE_MIN(n, 1460u);
+
+		assert_int_equal(psend(t, RTE_TCP_ACK_FLAG, len), 1);
+		total += len;
+		assert_int_equal(stk_tcp_urgent_pending(t->svc.conn), n - len);
+		n -= len;
+	}
+	psend(t, RTE_TCP_ACK_FLAG, 100);
+	total += 100;
+	assert_int_equal(stk_tcp_urgent_pending(t->svc.conn), 0);
+	assert_int_equal(t->svc.urg_calls, 3);
+	/* every byte in line, in order */
+	assert_int_equal(t->svc.n_data, total);
+	assert_memory_equal(t->svc.data, pat, total);
+	assert_int_equal(fx_drops_total(t->fx), 0);
+}
+
+/* MUST-32: the service may abort from on_urgent; the segment's data is
+ * not delivered, the peer gets a RST, every mbuf comes back */
+static void
+test_urgent_abort_in_callback(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	t->svc.abort_on_urgent = true;
+	assert_int_equal(psend_urg(t, 5, 5), 1);
+	assert_int_equal(t->svc.urg_calls, 1);
+	assert_int_equal(t->svc.n_data, 0);
+	assert_true(last(t).flags & RTE_TCP_RST_FLAG);
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 0);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* MUST-30, MUST-62: urgent data sent; every segment before SND.UP carries
+ * URG and the offset from its sequence number to the byte after the
+ * urgent data, retransmissions too; none after it, none once acknowledged */
+static void
+test_urgent_send_must_30_62(void **state)
+{
+	struct t *t = *state;
+	uint32_t base;
+	struct seg s;
+
+	start(t);
+	establish(t);
+	base = t->rcv;
+	stk_tcp_set_nodelay(t->svc.conn, true);
+	assert_int_equal(stk_tcp_send_urgent(t->svc.conn, pat, 3), 3);
+	assert_int_equal(nout(t), 1);
+	s = out(t, 0);
+	assert_true(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(urp_of(s), 3);
+	assert_int_equal(s.seq, base);
+	assert_int_equal(s.len, 3);
+	check_payload(s, 0);
+	/* data after the urgent bytes: no URG */
+	ssend(t, 3, 2);
+	s = last(t);
+	assert_int_equal(s.seq, base + 3);
+	assert_false(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(urp_of(s), 0);
+	t->rcv += 5;
+	clr(t);
+	pack(t);
+	/* across segments: each carries the pointer relative to itself */
+	assert_int_equal(stk_tcp_send_urgent(t->svc.conn, pat + 5, 3000), 3000);
+	assert_int_equal(nout(t), 3);
+	s = out(t, 0);
+	assert_true(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(urp_of(s), 3000);
+	s = out(t, 1);
+	assert_true(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(urp_of(s), 3000 - 1460);
+	s = out(t, 2);
+	assert_true(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(s.len, 80);
+	assert_int_equal(urp_of(s), 80);
+	check_payload(s, 5 + 2920);
+	/* the retransmission after a timeout still says so */
+	clr(t);
+	adv(t, 1000);
+	s = last(t);
+	assert_int_equal(s.seq, base + 5);
+	assert_true(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(urp_of(s), 3000);
+	/* all acknowledged: urgent mode is over */
+	t->rcv += 3000;
+	clr(t);
+	pack(t);
+	stk_tcp_set_nodelay(t->svc.conn, false);
+	ssend(t, 3005, 10);
+	s = last(t);
+	assert_false(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(urp_of(s), 0);
+	/* Nagle holds the next small write; len 0 makes what is queued
+	 * urgent (how a stk_tcp_send_mbuf() user marks it) */
+	ssend(t, 3015, 20);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(stk_tcp_send_urgent(t->svc.conn, NULL, 0), 0);
+	assert_int_equal(nout(t), 1);
+	t->rcv += 10;
+	clr(t);
+	pack(t);
+	s = last(t);
+	assert_int_equal(s.seq, base + 3015);
+	assert_int_equal(s.len, 20);
+	assert_true(s.flags & RTE_TCP_URG_FLAG);
+	assert_int_equal(urp_of(s), 20);
+	check_payload(s, 3015);
+}
+
+/* MUST-31: urgent data longer than the 16-bit pointer reaches: 0xffff
+ * until the end comes within reach, then the exact offset */
+static void
+test_urgent_send_beyond_64k_must_31(void **state)
+{
+	struct t *t = *state;
+	uint32_t base, up, seen;
+	unsigned int clamped = 0, exact = 0, rounds = 0;
+
+	t->fx->conf.tcp.sndbuf = 200000;
+	start(t);
+	establish(t);
+	base = t->rcv;
+	up = base + 100000;
+	seen = base;
+	assert_int_equal(stk_tcp_send_urgent(t->svc.conn, pat, 100000), 100000);
+	while ((int32_t)(up - seen) > 0) {
+		unsigned int i, n = nout(t);
+
+		assert_true(n > 0);
+		assert_true(++rounds < 1000);
+		for (i = 0; i < n; i++) {
+			struct seg s = out(t, i);
+
+			if (s.len == 0)
+				continue;
+			assert_true(s.flags & RTE_TCP_URG_FLAG);
+			assert_int_equal(urp_of(s), RTE_MIN(up - s.seq, 0xffffu));
+			if (up - s.seq > 0xffff)
+				clamped++;
+			else
+				exact++;
+			check_payload(s, s.seq - base);
+			seen = s.seq + s.len;
+		}
+		t->rcv = seen;
+		clr(t);
+		pack(t);
+	}
+	assert_int_equal(seen, up);
+	assert_true(clamped > 0 && exact > 0);
+	ssend(t, 100000, 10);
+	assert_false(last(t).flags & RTE_TCP_URG_FLAG);
+}
+
+/* ==== ICMP errors (RFC 9293 3.9.2.2, RFC 1122 4.2.3.9, RFC 5927) ==== */
+
+/* An ICMP error from the gateway quoting the IPv4 header of @sent (a
+ * segment the stack sent) and the first @tcp_bytes of its TCP header;
+ * @mtu goes in the next-hop MTU field. */
+static struct rte_mbuf *
+icmp_about(struct rte_mbuf *sent, uint8_t type, uint8_t code, uint16_t mtu, uint16_t tcp_bytes)
+{
+	struct rte_ipv4_hdr *ip = fx_ip4(sent);
+	uint16_t hl = rte_ipv4_hdr_len(ip);
+	struct rte_mbuf *m = fx_icmp_echo(mp, FX_IP_GW, FX_IP_US, 0, mtu, hl + tcp_bytes);
+
+	memcpy(fx_l4_payload(m), ip, hl + tcp_bytes);
+	fx_icmp(m)->icmp_type = type;
+	fx_icmp(m)->icmp_code = code;
+	fx_icmp_fix(m);
+	return m;
+}
+
+/* The quoted IPv4 header of an icmp_about() message (fix the checksum
+ * after editing it or what follows). */
+static struct rte_ipv4_hdr *
+icmp_quote(struct rte_mbuf *m)
+{
+	return (struct rte_ipv4_hdr *)fx_l4_payload(m);
+}
+
+static struct rte_tcp_hdr *
+icmp_quote_tcp(struct rte_mbuf *m)
+{
+	return (struct rte_tcp_hdr *)(fx_l4_payload(m) + rte_ipv4_hdr_len(icmp_quote(m)));
+}
+
+/* MUST-54: port unreachable for our SYN aborts the active open (hard
+ * error); net and host unreachable and time exceeded do not (MUST-56),
+ * they are recorded (SHLD-25). A passive SYN-RECEIVED is forgotten. */
+static void
+test_icmp_port_unreach_aborts_syn_sent_must_54_56(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *syn;
+	unsigned int n;
+
+	start(t);
+	connect_peer(t, 8080);
+	syn = last(t).m;
+	assert_int_equal(fx_input(t->fx, icmp_about(syn, 3, 0, 0, 8)), 1);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), -ENETUNREACH);
+	assert_int_equal(fx_input(t->fx, icmp_about(syn, 3, 1, 0, 8)), 1);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), -EHOSTUNREACH);
+	assert_int_equal(fx_input(t->fx, icmp_about(syn, 11, 0, 0, 8)), 1);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_SYN_SENT);
+	assert_int_equal(t->svc.closes, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_icmp_soft, 3);
+	n = nout(t);
+	assert_int_equal(fx_input(t->fx, icmp_about(syn, 3, 3, 0, 8)), 1);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_UNREACH);
+	assert_int_equal(t->svc.soft_err, -ECONNREFUSED); /* asked inside on_close */
+	assert_int_equal(state_count(t, STK_TCP_SYN_SENT), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_icmp_aborts, 1);
+	assert_int_equal(fx_drops_total(t->fx), 0);
+	/* nothing answers an ICMP error, and the SYN is not sent again */
+	adv_steps(t, 5000, 100);
+	assert_int_equal(nout(t), n);
+
+	/* passive: our SYN-ACK met port unreachable */
+	clr(t);
+	t->pport = PPORT;
+	t->lport = LPORT;
+	assert_int_equal(pin(t, RTE_TCP_SYN_FLAG, PISN, 0, NULL, 0), 1);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 1);
+	assert_int_equal(fx_input(t->fx, icmp_about(last(t).m, 3, 3, 0, 8)), 1);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
+	assert_int_equal(t->svc.accepts, 0);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_icmp_aborts, 2);
+}
+
+/* MUST-56: host unreachable, time exceeded, parameter problem (and port
+ * unreachable, once synchronized) never abort an established connection;
+ * SHLD-25, MUST-47: the service learns the error, in on_close when the
+ * connection times out later; an acknowledgment of new data clears it */
+static void
+test_icmp_soft_errors_established_must_56_shld_25(void **state)
+{
+	struct t *t = *state;
+	static const struct {
+		uint8_t type, code;
+		int err;
+	} soft[] = {
+		{3, 1, -EHOSTUNREACH},	{11, 0, -EHOSTUNREACH}, {12, 0, -EPROTO},
+		{3, 5, -EOPNOTSUPP},	{3, 0, -ENETUNREACH},	{3, 3, -ECONNREFUSED},
+		{3, 13, -EHOSTUNREACH},
+	};
+	struct rte_mbuf *seg;
+	unsigned int i;
+
+	t->fx->conf.tcp.r2_ms = 10000;
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	seg = last(t).m;
+	for (i = 0; i < RTE_DIM(soft); i++) {
+		assert_int_equal(fx_input(t->fx, icmp_about(seg, soft[i].type, soft[i].code, 0, 8)),
+				 1);
+		assert_int_equal(stk_tcp_soft_error(t->svc.conn), soft[i].err);
+		assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	}
+	assert_int_equal(nout(t), 1); /* nothing sent in answer */
+	assert_int_equal(fx_stats(t->fx).tcp_icmp_soft, RTE_DIM(soft));
+	assert_int_equal(fx_stats(t->fx).tcp_icmp_aborts, 0);
+	assert_int_equal(fx_drops_total(t->fx), 0);
+	assert_int_equal(t->svc.closes, 0);
+	t->rcv += 100;
+	clr(t);
+	pack(t);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), 0);
+
+	ssend(t, 100, 100);
+	assert_int_equal(fx_input(t->fx, icmp_about(last(t).m, 3, 1, 0, 8)), 1);
+	adv_steps(t, 30000, 100);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_TIMEOUT);
+	assert_int_equal(t->svc.soft_err, -EHOSTUNREACH);
+}
+
+/* MUST-55: source quench is silently discarded, counted */
+static void
+test_icmp_source_quench_ignored_must_55(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	fx_expect_drop(t->fx, icmp_about(last(t).m, 4, 0, 0, 8), STK_DROP_ICMP_SOURCE_QUENCH);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), 0);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+	assert_int_equal(nout(t), 1);
+}
+
+/* RFC 1191: fragmentation needed lowers the MSS to the next-hop MTU - 40
+ * (a plateau when the router does not say, 536 at the least), resends
+ * what was in flight at that size; a larger MTU is ignored */
+static void
+test_icmp_frag_needed_lowers_mss_rfc1191(void **state)
+{
+	struct t *t = *state;
+	static const struct {
+		uint16_t mtu, mss;
+	} steps[] = {{0, 1452} /* plateau below 1500 */, {1000, 960}, {300, 536}};
+	struct rte_mbuf *e;
+	unsigned int i, j;
+	uint64_t rexmit;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 2920);
+	assert_int_equal(nout(t), 2);
+	assert_int_equal(last(t).len, 1460);
+	for (i = 0; i < RTE_DIM(steps); i++) {
+		uint32_t off = 0;
+
+		e = icmp_about(out(t, 0).m, 3, 4, steps[i].mtu, 8);
+		clr(t);
+		rexmit = fx_stats(t->fx).tcp_retransmits;
+		assert_int_equal(fx_input(t->fx, e), 1);
+		assert_int_equal(fx_stats(t->fx).tcp_pmtu_lowered, i + 1);
+		/* everything in flight again, in segments of the new size */
+		assert_int_equal(nout(t), (2920 + steps[i].mss - 1) / steps[i].mss);
+		for (j = 0; j < nout(t); j++) {
+			struct seg s = out(t, j);
+
+			assert_int_equal(s.seq, t->rcv + off);
+			assert_int_equal(s.len, RTE_MIN(2920u - off, (uint32_t)steps[i].mss));
+			check_payload(s, off);
+			off += s.len;
+		}
+		assert_int_equal(fx_stats(t->fx).tcp_retransmits, rexmit + nout(t));
+	}
+	/* an increase teaches nothing */
+	fx_expect_drop(t->fx, icmp_about(out(t, 0).m, 3, 4, 1400, 8), STK_DROP_ICMP_PMTU_IGNORED);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), 0); /* not an error */
+	t->rcv += 2920;
+	clr(t);
+	pack(t);
+	ssend(t, 2920, 1000);
+	assert_int_equal(out(t, 0).len, 536);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+}
+
+/* RFC 5927 4.1: the quoted sequence number must be in flight; a quote of
+ * no connection of ours is dropped too, each under its own reason */
+static void
+test_icmp_bad_seq_and_no_conn_dropped_rfc5927(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *seg, *e;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	seg = last(t).m;
+	e = icmp_about(seg, 3, 1, 0, 8);
+	icmp_quote_tcp(e)->sent_seq = rte_cpu_to_be_32(t->rcv + 100); /* SND.NXT */
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_BAD_SEQ);
+	e = icmp_about(seg, 3, 1, 0, 8);
+	icmp_quote_tcp(e)->sent_seq = rte_cpu_to_be_32(t->rcv - 1); /* below SND.UNA */
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_BAD_SEQ);
+	e = icmp_about(seg, 3, 3, 0, 8);
+	icmp_quote_tcp(e)->src_port = rte_cpu_to_be_16(t->lport + 1);
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_NO_CONN);
+	e = icmp_about(seg, 3, 3, 0, 8);
+	icmp_quote(e)->dst_addr = fx_ip(FX_IP_GW);
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_NO_CONN);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), 0);
+	/* the last byte in flight is fine */
+	e = icmp_about(seg, 3, 1, 0, 8);
+	icmp_quote_tcp(e)->sent_seq = rte_cpu_to_be_32(t->rcv + 99);
+	fx_icmp_fix(e);
+	assert_int_equal(fx_input(t->fx, e), 1);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), -EHOSTUNREACH);
+	/* once acknowledged, nothing is in flight */
+	t->rcv += 100;
+	pack(t);
+	fx_expect_drop(t->fx, icmp_about(seg, 3, 1, 0, 8), STK_DROP_ICMP_BAD_SEQ);
+	assert_int_equal(fx_drops_total(t->fx), 5);
+}
+
+/* RELIABILITY.md 1: the quoted IPv4 header (its IHL) and 8 bytes of TCP
+ * header must be inside what arrived; IP options in the quote are fine,
+ * so is a quote split over two mbufs */
+static void
+test_icmp_truncated_quote_dropped(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *seg, *e;
+	uint8_t q[32];
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 100);
+	seg = last(t).m;
+	fx_expect_drop(t->fx, icmp_about(seg, 3, 1, 0, 4), STK_DROP_ICMP_BAD_QUOTE);
+	fx_expect_drop(t->fx, icmp_about(seg, 3, 1, 0, 0), STK_DROP_ICMP_BAD_QUOTE);
+	e = fx_icmp_echo(mp, FX_IP_GW, FX_IP_US, 0, 0, 0); /* an error quoting nothing */
+	fx_icmp(e)->icmp_type = 3;
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_BAD_QUOTE);
+	/* IHL 6 says 24 bytes of IP header: 4 bytes of TCP left */
+	e = icmp_about(seg, 3, 1, 0, 8);
+	icmp_quote(e)->version_ihl = 0x46;
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_BAD_QUOTE);
+	e = icmp_about(seg, 3, 1, 0, 8);
+	icmp_quote(e)->version_ihl = 0x44;
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_BAD_QUOTE);
+	e = icmp_about(seg, 3, 1, 0, 8);
+	icmp_quote(e)->version_ihl = 0x65;
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_BAD_QUOTE);
+	e = icmp_about(seg, 3, 1, 0, 8);
+	icmp_quote(e)->fragment_offset = rte_cpu_to_be_16(1);
+	fx_icmp_fix(e);
+	fx_expect_drop(t->fx, e, STK_DROP_ICMP_BAD_QUOTE);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), 0);
+
+	/* 4 bytes of IP options between the quoted headers */
+	memcpy(q, fx_ip4(seg), 20);
+	q[0] = 0x46;
+	memset(q + 20, 1, 4);
+	memcpy(q + 24, fx_tcp(seg), 8);
+	e = fx_icmp_echo(mp, FX_IP_GW, FX_IP_US, 0, 0, sizeof(q));
+	memcpy(fx_l4_payload(e), q, sizeof(q));
+	fx_icmp(e)->icmp_type = 3;
+	fx_icmp(e)->icmp_code = 1;
+	fx_icmp_fix(e);
+	assert_int_equal(fx_input(t->fx, e), 1);
+	assert_int_equal(stk_tcp_soft_error(t->svc.conn), -EHOSTUNREACH);
+	/* split inside the quoted TCP header */
+	e = fx_split(mp, icmp_about(seg, 11, 0, 0, 8), RTE_ETHER_HDR_LEN + 20 + 8 + 20 + 3);
+	assert_int_equal(fx_input(t->fx, e), 1);
+	assert_int_equal(fx_stats(t->fx).tcp_icmp_soft, 2);
+	assert_int_equal(fx_drops_total(t->fx), 7);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_ESTABLISHED);
+}
+
+/* Byte flips of an ICMP error about an established connection's segment:
+ * every mutant is either taken or dropped under exactly one reason, never
+ * answered with an ICMP error, and every mbuf comes back */
+static void
+test_icmp_error_byte_flips(void **state)
+{
+	struct t *t = *state;
+	struct rte_mbuf *ref;
+	unsigned int i, bit;
+	uint16_t len;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 1000);
+	ref = icmp_about(last(t).m, 3, 4, 1000, 8);
+	clr(t);
+	len = (uint16_t)rte_pktmbuf_pkt_len(ref);
+	for (i = 0; i < len; i++) {
+		for (bit = 0; bit < 8; bit += 3) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+			uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+			uint64_t drops = fx_drops_total(t->fx);
+			uint16_t r;
+
+			memcpy(p, rte_pktmbuf_mtod(ref, uint8_t *), len);
+			p[i] ^= (uint8_t)(1u << bit);
+			if (bit == 0 && i >= RTE_ETHER_HDR_LEN + 20)
+				fx_icmp_fix(m);
+			r = fx_input(t->fx, m);
+			assert_int_equal(fx_drops_total(t->fx), drops + (r == 0 ? 1 : 0));
+			assert_int_equal(fx_stats(t->fx).icmp_errors_sent, 0);
+			clr(t);
+		}
+	}
+	rte_pktmbuf_free(ref);
+	stk_tcp_abort_all(t->fx->stk);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
 /* ==== robustness ==== */
 
 /* Every byte of a valid data segment flipped in turn against an
@@ -2286,6 +3279,7 @@ main(void)
 		T(test_ttl_configurable_must_49),
 		T(test_bad_flags_and_port_zero_dropped),
 		T(test_delayed_ack_must_40),
+		T(test_reply_from_on_data_no_delayed_ack_must_58),
 		T(test_ack_every_second_full_segment_shld_19),
 		T(test_out_of_order_queued_and_sacked_shld_31),
 		T(test_out_of_order_limit_counted),
@@ -2294,6 +3288,11 @@ main(void)
 		T(test_send_acked_on_sent_must_61),
 		T(test_nagle_and_nodelay_must_17),
 		T(test_send_mbuf_chain),
+		T(test_zero_copy_references_send_queue),
+		T(test_zero_copy_spans_two_service_mbufs),
+		T(test_zero_copy_retransmission_after_loss),
+		T(test_zero_copy_tiny_segments_copied),
+		T(test_zero_copy_falls_back_to_copy),
 		T(test_rto_backoff_must_19),
 		T(test_karn_no_sample_from_retransmission_must_18),
 		T(test_r2_closes_must_20),
@@ -2322,6 +3321,8 @@ main(void)
 		T(test_isn_rfc6528_must_8),
 		T(test_ephemeral_ports_random_rfc6056),
 		T(test_isn_and_ports_unpredictable_t14),
+		T(test_ephemeral_port_not_reused_soon),
+		T(test_timestamp_offset_per_address_pair),
 		T(test_half_close_close_wait_last_ack_may_1),
 		T(test_active_close_time_wait_must_13),
 		T(test_time_wait_fin_restarts_timer),
@@ -2339,6 +3340,17 @@ main(void)
 		T(test_abort_inside_callback),
 		T(test_keepalive_must_24_29),
 		T(test_keepalive_off_by_default_must_25),
+		T(test_urgent_receive_must_30_31_32_33_62),
+		T(test_urgent_abort_in_callback),
+		T(test_urgent_send_must_30_62),
+		T(test_urgent_send_beyond_64k_must_31),
+		T(test_icmp_port_unreach_aborts_syn_sent_must_54_56),
+		T(test_icmp_soft_errors_established_must_56_shld_25),
+		T(test_icmp_source_quench_ignored_must_55),
+		T(test_icmp_frag_needed_lowers_mss_rfc1191),
+		T(test_icmp_bad_seq_and_no_conn_dropped_rfc5927),
+		T(test_icmp_truncated_quote_dropped),
+		T(test_icmp_error_byte_flips),
 		T(test_byte_flips_established),
 #undef T
 	};

@@ -167,7 +167,7 @@ struct fetch {
 	uint8_t pat[FETCH_PAT];
 };
 
-static const char *const fetch_why[] = {"fin", "rst", "timeout", "abort"};
+static const char *const fetch_why[] = {"fin", "rst", "timeout", "abort", "unreach"};
 
 static const struct stk_tcp_ops fetch_ops;
 

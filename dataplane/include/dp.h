@@ -49,6 +49,9 @@ struct dp_port_params {
 	uint16_t mtu;
 	bool promisc;
 	bool rss;
+	/** Enable multi-segment TX if the device has it (TCP sends payload by
+	 *  reference); off, drivers may pick a faster single-segment path. */
+	bool multi_seg;
 	const struct rte_ether_addr *mac; /**< NULL: keep the device's */
 };
 
@@ -65,6 +68,7 @@ struct dp_port {
 	bool rx_cksum_offload;       /**< IPv4 + UDP (+TCP) RX checksum offloads enabled */
 	bool tx_ip_cksum_offload;
 	bool tx_udp_cksum_offload;
+	uint16_t tx_max_segs;        /**< mbufs one TX packet may chain; 1 = no chains */
 	bool started;
 };
 
@@ -86,6 +90,8 @@ int dp_port_setup(const struct dp_port_params *p, struct dp_port *port, struct r
 		  char *err, size_t errlen);
 
 int dp_port_start(struct dp_port *port, char *err, size_t errlen);
+/** The port's link is up now (rte_eth_link_get_nowait). */
+bool dp_port_link_up(const struct dp_port *port);
 /** Stop and close; RX/TX rings give their mbufs back to the pools. */
 void dp_port_close(struct dp_port *port);
 

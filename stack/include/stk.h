@@ -71,6 +71,11 @@ extern "C" {
 	X(ICMP_TOO_SHORT, "icmp_too_short")                                                        \
 	X(ICMP_BAD_CKSUM, "icmp_bad_cksum")                                                        \
 	X(ICMP_UNHANDLED, "icmp_unhandled")                                                        \
+	X(ICMP_BAD_QUOTE, "icmp_bad_quote")                                                        \
+	X(ICMP_SOURCE_QUENCH, "icmp_source_quench")                                                \
+	X(ICMP_NO_CONN, "icmp_no_conn")                                                            \
+	X(ICMP_BAD_SEQ, "icmp_bad_seq")                                                            \
+	X(ICMP_PMTU_IGNORED, "icmp_pmtu_ignored")                                                  \
 	X(UDP_TOO_SHORT, "udp_too_short")                                                          \
 	X(UDP_BAD_LEN, "udp_bad_len")                                                              \
 	X(UDP_BAD_CKSUM, "udp_bad_cksum")                                                          \
@@ -136,6 +141,7 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(tcp_tx, "tcp_tx")                                                                        \
 	X(tcp_rx_bytes, "tcp_rx_bytes")                                                            \
 	X(tcp_tx_bytes, "tcp_tx_bytes")                                                            \
+	X(tcp_tx_by_ref, "tcp_tx_by_ref") /* segments whose payload references the send queue */   \
 	X(tcp_accepted, "tcp_accepted")                                                            \
 	X(tcp_connected, "tcp_connected")                                                          \
 	X(tcp_closed, "tcp_closed")                                                                \
@@ -153,7 +159,11 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(tcp_delayed_acks, "tcp_delayed_acks")                                                    \
 	X(tcp_tw_recycled, "tcp_tw_recycled")                                                      \
 	X(tcp_syncookies_sent, "tcp_syncookies_sent")                                              \
-	X(tcp_syncookies_ok, "tcp_syncookies_ok")
+	X(tcp_syncookies_ok, "tcp_syncookies_ok")                                                  \
+	X(tcp_urgent_rcvd, "tcp_urgent_rcvd")                                                      \
+	X(tcp_icmp_soft, "tcp_icmp_soft")                                                          \
+	X(tcp_icmp_aborts, "tcp_icmp_aborts")                                                      \
+	X(tcp_pmtu_lowered, "tcp_pmtu_lowered")
 
 struct stk_stats {
 #define STK_STATS_FIELD(f, name) uint64_t f;
@@ -174,6 +184,12 @@ struct stk_if_conf {
 	bool rx_cksum_offload;
 	bool tx_ip_cksum_offload;  /**< set RTE_MBUF_F_TX_IP_CKSUM instead of computing */
 	bool tx_udp_cksum_offload; /**< set RTE_MBUF_F_TX_UDP_CKSUM instead of computing */
+	/** Most mbufs one transmitted packet may chain: 2 or more when the port
+	 *  has RTE_ETH_TX_OFFLOAD_MULTI_SEGS enabled (bounded by its
+	 *  tx_desc_lim.nb_mtu_seg_max), and TCP then sends payload by reference
+	 *  to its send queue; 0 or 1: single-segment packets only, payload is
+	 *  copied into each segment. */
+	uint16_t tx_max_segs;
 };
 
 struct stk_arp_static {
@@ -345,7 +361,10 @@ bool stk_udp4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, 
  * Incremental Internet checksum update (RFC 1624 eqn. 3): the checksum
  * @p cksum after one 16-bit word of the data it covers changed from
  * @p old_w to @p new_w. All three in the same byte order (as read from the
- * packet). Any thread; no side effects.
+ * packet). Never 0x0000: where eqn. 3 gives it, the data sum is -0 (0xffff)
+ * or the data is all zeros (an ICMP echo reply with identifier, sequence
+ * and payload 0); 0xffff verifies in both cases, 0x0000 only in the first.
+ * Any thread; no side effects.
  */
 static inline uint16_t
 stk_cksum_adjust16(uint16_t cksum, uint16_t old_w, uint16_t new_w)
@@ -354,7 +373,7 @@ stk_cksum_adjust16(uint16_t cksum, uint16_t old_w, uint16_t new_w)
 
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return sum == 0xffff ? 0xffff : (uint16_t)~sum;
 }
 
 #ifdef __cplusplus

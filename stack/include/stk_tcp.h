@@ -14,6 +14,7 @@
  *   only (no copy); the service owns the chain afterwards. A NULL chain is
  *   the peer's FIN (end of stream; the service may still send);
  * - on_sent: acknowledged data left the send queue, room was freed;
+ * - on_urgent: the peer's urgent pointer moved ahead (RFC 9293 3.8.5);
  * - on_close: the connection ended (orderly, reset, timed out or aborted);
  *   the handle is invalid once it returns.
  *
@@ -78,6 +79,11 @@ enum stk_tcp_close_reason {
 	STK_TCP_CLOSE_TIMEOUT,
 	/** stk_tcp_abort_all() (shutdown of the lcore). */
 	STK_TCP_CLOSE_ABORT,
+	/** An ICMP destination unreachable with a hard code (protocol or
+	 *  port unreachable, host unknown, administratively prohibited...)
+	 *  answered our SYN (RFC 1122 4.2.3.9); stk_tcp_soft_error() in
+	 *  on_close tells which, as -errno (-ECONNREFUSED for a closed port). */
+	STK_TCP_CLOSE_UNREACH,
 };
 
 /** A connection's addresses: IPs in network byte order, ports in host order. */
@@ -94,6 +100,11 @@ struct stk_tcp_tuple {
  * queue the reply hashes to (RSS). NULL: any free port.
  */
 typedef bool (*stk_tcp_port_ok_fn)(void *arg, const struct stk_tcp_tuple *t);
+
+/** Default stk_tcp_conf.tx_copy_max: below this, copying a segment's payload
+ *  costs less than chaining references to it (bench/sluice-micro
+ *  BM_tcp_xmit). */
+#define STK_TCP_TX_COPY_MAX 256
 
 /** TCP settings of a stack context (part of struct stk_conf). 0 picks the
  *  default given for each field unless said otherwise. */
@@ -123,6 +134,11 @@ struct stk_tcp_conf {
 	bool no_timestamps;	      /**< do not offer RFC 7323 timestamps */
 	bool no_sack;		      /**< do not offer SACK (RFC 2018) */
 	bool no_wscale;		      /**< do not offer window scaling (RFC 7323) */
+	/** A segment carrying at most this many payload bytes gets them copied
+	 *  behind its headers; a longer one references the send queue's mbufs
+	 *  (indirect mbufs, zero copy) on interfaces with tx_max_segs >= 2.
+	 *  Default STK_TCP_TX_COPY_MAX. */
+	uint32_t tx_copy_max;
 	/** Past syn_backlog, drop SYNs (tcp_syn_backlog) instead of answering
 	 *  with SYN cookies (RFC 4987 3.6, the default). */
 	bool no_syncookies;
@@ -155,8 +171,19 @@ struct stk_tcp_ops {
 			    uint32_t len);
 	/** Acknowledged data left the send queue; @p space bytes are free. */
 	void (*on_sent)(void *conn_arg, struct stk_tcp_conn *c, uint32_t space);
-	/** The connection ended; @p c is invalid after this returns. */
+	/** The connection ended; @p c is invalid after this returns. Inside,
+	 *  stk_tcp_soft_error() still answers: after a TIMEOUT it tells what
+	 *  the network reported, if anything (RFC 9293 MUST-47). */
 	void (*on_close)(void *conn_arg, struct stk_tcp_conn *c, enum stk_tcp_close_reason why);
+	/**
+	 * Urgent data (RFC 9293 3.8.5, MUST-32): the peer's urgent pointer
+	 * appeared or moved ahead. The urgent data ends @p pending bytes
+	 * after the last byte on_data delivered so far; the bytes themselves
+	 * stay in the stream and arrive through on_data as usual (in line,
+	 * RFC 6093). Called before on_data of the same segment. The service
+	 * may call any function here, close and abort included.
+	 */
+	void (*on_urgent)(void *conn_arg, struct stk_tcp_conn *c, uint32_t pending);
 };
 
 /**
@@ -200,6 +227,32 @@ int stk_tcp_send_mbuf(struct stk_tcp_conn *c, struct rte_mbuf *m);
 
 /** Bytes stk_tcp_send() would take now. */
 uint32_t stk_tcp_send_space(const struct stk_tcp_conn *c);
+
+/**
+ * Like stk_tcp_send(), and the bytes taken are urgent (RFC 9293 3.8.5,
+ * MUST-30, MUST-31): SND.UP moves to the byte after the last of them
+ * (MUST-62), and every segment sent before SND.UP carries URG and the
+ * pointer, until the peer acknowledged all of it. The data stays in the
+ * stream; a Linux receiver sees its last byte as out-of-band data unless
+ * it sets SO_OOBINLINE. @p len 0: what is queued already (e.g. by
+ * stk_tcp_send_mbuf()) becomes urgent.
+ * @return as stk_tcp_send().
+ */
+int stk_tcp_send_urgent(struct stk_tcp_conn *c, const void *data, uint32_t len);
+
+/** Bytes of the peer's urgent data not yet delivered through on_data
+ *  (RFC 9293 MUST-33); 0 when there are none. */
+uint32_t stk_tcp_urgent_pending(const struct stk_tcp_conn *c);
+
+/**
+ * The last error the network reported for this connection through ICMP
+ * (RFC 9293 SHLD-25, MUST-47; RFC 1122 4.2.3.9), as -errno:
+ * -ENETUNREACH, -EHOSTUNREACH, -ECONNREFUSED, -ENOPROTOOPT, -EOPNOTSUPP
+ * (source route failed), -EHOSTDOWN, -ENONET, -EPROTO (parameter
+ * problem)... 0 if none. Such soft errors never close a synchronized
+ * connection; the next acknowledgment of new data clears it.
+ */
+int stk_tcp_soft_error(const struct stk_tcp_conn *c);
 
 /** The service consumed @p len more of the bytes on_data left charged;
  *  the receive window opens again (RFC 9293 3.8.6.2.2 decides when the

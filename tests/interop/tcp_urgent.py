@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Interop test: Linux urgent data (MSG_OOB) through sluice's tcp-echo.
+
+RFC 9293 3.8.5 (MUST-30..33, MUST-62) with RFC 6093: urgent bytes stay in
+the stream. Linux sends send(..., MSG_OOB) with URG and the urgent pointer
+after the last byte; sluice must track the pointer (stack counter
+tcp_urgent_rcvd) and deliver every byte in line, so tcp-echo, which knows
+nothing of urgency, echoes the stream intact.
+
+Same topology as tcp_peer.py (veth pair, the Linux end in a namespace,
+sluice on net_af_packet, Linux TSO/GSO off). Checks: sluice starts; three
+connections, each half-closed by Linux after sending and read to EOF:
+"hello" + "abc" (MSG_OOB) + "tail"; 20 one-byte urgent sends between
+normal writes; 100000 bytes sent with MSG_OOB (urgent data longer than
+the 16-bit pointer reaches) then 1000 more; every echo is byte for byte
+what was sent; tcp_urgent_rcvd >= 3; every connection closed with FIN,
+no TCP drop but duplicates; no connection left; mbufs back to baseline;
+SIGTERM exits 0 within 2 s.
+
+Run as root: tcp_urgent.py --sluice build/apps/sluice. Prints "ok N - ..."
+lines and "N passed, M failed"; exits 0 only if every check passed, 77
+(skipped) without root. Inside the namespace it runs itself as
+`tcp_urgent.py client ...` (standard library only).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+ECHO_PORT = 7
+IO_TIMEOUT = 30.0
+BIG = 100000
+
+
+# ---- the Linux side (inside the namespace) ----------------------------
+
+def echo_urgent(dst, port, writes):
+    """One connection: @writes is a list of (bytes, urgent); send them in
+    order (TCP_NODELAY, so each leaves as it is written), half-close, read
+    the echo to EOF and compare."""
+    sent = b"".join(d for d, _ in writes)
+    res = {"bytes": len(sent), "urgent_writes": sum(1 for _, u in writes if u), "ok": False}
+    try:
+        s = socket.create_connection((dst, port), timeout=10)
+    except OSError as e:
+        res["error"] = "connect: %s" % e
+        return res
+    s.settimeout(IO_TIMEOUT)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    err = []
+
+    def send():
+        try:
+            for d, urgent in writes:
+                if urgent:
+                    n = 0
+                    while n < len(d):  # send() with MSG_OOB may take part
+                        n += s.send(d[n:], socket.MSG_OOB)
+                else:
+                    s.sendall(d)
+                time.sleep(0.005)
+            s.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            err.append("send: %s" % e)
+
+    th = threading.Thread(target=send)
+    th.start()
+    back = bytearray()
+    try:
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                break
+            back += b
+    except OSError as e:
+        err.append("recv after %d bytes: %s" % (len(back), e))
+    th.join(IO_TIMEOUT)
+    s.close()
+    res.update(received=len(back), sha256_sent=hashlib.sha256(sent).hexdigest(),
+               sha256_back=hashlib.sha256(back).hexdigest())
+    if back != sent:
+        res["head_back"] = bytes(back[:40]).hex()
+    if err:
+        res["error"] = "; ".join(err)
+    res["ok"] = not err and back == sent
+    return res
+
+
+def client_main(argv):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dst", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    a = ap.parse_args(argv)
+    rnd = random.Random(9293)
+    interleaved = []
+    for i in range(20):
+        interleaved.append((rnd.randbytes(rnd.randint(1, 300)), False))
+        interleaved.append((bytes([i]), True))
+    out = {
+        "small": echo_urgent(a.dst, a.port, [(b"hello", False), (b"abc", True),
+                                             (b"tail", False)]),
+        "interleaved": echo_urgent(a.dst, a.port, interleaved),
+        "big": echo_urgent(a.dst, a.port, [(rnd.randbytes(BIG), True),
+                                           (rnd.randbytes(1000), False)]),
+    }
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+# ---- the sluice side --------------------------------------------------
+
+def run_checks(t, topo, sl, lp, tp):
+    topo.open()
+    lp.sh(["ethtool", "-K", topo.peer_if, "tso", "off", "gso", "off"], ns=topo.ns)
+    sl.start()
+    ok, why = sl.wait_ready(lp.READY_TIMEOUT)
+    if not t.check("sluice starts and telemetry answers /sluice/stats", ok, why):
+        raise lp.Fatal("sluice never became ready", reported=True)
+    base = sl.stats()
+    base_in_use = {k: v["in_use"] for k, v in base["mempools"].items()}
+
+    p = lp.sh(["/usr/bin/python3", os.path.abspath(__file__), "client", "--dst", lp.SLUICE_IP,
+               "--port", str(ECHO_PORT)], timeout=180, check=False, ns=topo.ns)
+    try:
+        res = json.loads(p.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise lp.Fatal("client exited %d without a result: %s %s"
+                       % (p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
+    names = {"small": "'hello' + 'abc' (MSG_OOB) + 'tail'",
+             "interleaved": "20 one-byte MSG_OOB sends between normal writes",
+             "big": "%d B sent with MSG_OOB (pointer past 64 KiB), then 1000 B" % BIG}
+    for k, name in names.items():
+        r = res[k]
+        t.check("urgent echo, %s: echoed intact, in line" % name, r["ok"],
+                "%s" % {x: v for x, v in r.items() if x != "ok"})
+
+    n_conns = len(names)
+    deadline = time.monotonic() + 5
+    while True:
+        st = sl.stats()
+        stk = st["stack"]
+        if stk["tcp_closed"] >= n_conns or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    t.check("stack.tcp_urgent_rcvd >= %d (sluice saw the urgent pointer)" % n_conns,
+            stk.get("tcp_urgent_rcvd", 0) >= n_conns, "%s" % stk.get("tcp_urgent_rcvd"))
+    t.check("stack.tcp_accepted == tcp_closed == %d (all ended with FIN)" % n_conns,
+            stk["tcp_accepted"] == n_conns and stk["tcp_closed"] == n_conns,
+            "accepted %d closed %d reset %d timeouts %d"
+            % (stk["tcp_accepted"], stk["tcp_closed"], stk["tcp_reset"], stk["tcp_timeouts"]))
+    drops = {k: v for k, v in st["drops"].items()
+             if v and k.startswith("tcp_") and k != "tcp_duplicate"}
+    t.check("no TCP drops (but duplicates)", not drops, "%s" % drops)
+    t.note("stack: %s" % {k: v for k, v in stk.items() if k.startswith("tcp_") and v})
+
+    st, left = tp.wait_no_conns(sl)
+    t.check("telemetry tcp_states: no connection left", not left, "%s" % left)
+    deadline = time.monotonic() + 3
+    while True:
+        now_in_use = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
+        if now_in_use == base_in_use or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    t.check("mbufs in use back to baseline", now_in_use == base_in_use,
+            "baseline %s, now %s" % (base_in_use, now_in_use))
+    rc, secs = sl.stop(signal.SIGTERM, lp.STOP_LIMIT)
+    t.check("SIGTERM: exit 0 within %.0f s, every mbuf returned" % lp.STOP_LIMIT,
+            rc == 0 and secs <= lp.STOP_LIMIT and "every mbuf returned" in sl.output(),
+            "rc %s after %.2f s" % (rc, secs))
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "client":
+        return client_main(sys.argv[2:])
+    import linux_peer as lp
+    import tcp_peer as tp
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        print("# skipped: needs root (network namespaces, veth, af_packet)", flush=True)
+        return lp.SKIP
+    missing = [x for x in ("ip", "ethtool", "sysctl") if shutil.which(x) is None]
+    if missing:
+        print("# skipped: missing %s" % ", ".join(missing), flush=True)
+        return lp.SKIP
+
+    class EchoSluice(lp.Sluice):
+        def start(self):
+            dev = "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
+            fd, self.cfg_path = tempfile.mkstemp(prefix="sl_urg_interop_", suffix=".ini")
+            with os.fdopen(fd, "w") as f:
+                f.write("[sluice]\nservice = tcp-echo\nduration = 0\nstats_interval = 1\n"
+                        "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
+                        "[tcp]\nmax_conns = 64\n"
+                        % (dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT))
+            self.argv = [self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix",
+                         self.prefix, "--log-level", "*:warning", "--", "--config",
+                         self.cfg_path]
+            self.spawn(self.argv)
+
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+
+    tag = "u%d" % os.getpid()
+    t = lp.Checks()
+    topo = lp.Topology(tag)
+    sl = EchoSluice(os.path.abspath(a.sluice), topo, tag)
+    try:
+        run_checks(t, topo, sl, lp, tp)
+    except lp.STEP_ERRORS as e:
+        lp.record_failure(t, e)
+    finally:
+        if a.verbose or t.failed:
+            t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
+        sl.close()
+        topo.close()
+    return t.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
