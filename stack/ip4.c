@@ -32,6 +32,41 @@ stk_ip4_hdr_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, bo
 	return stk_sum64_fold(stk_sum64(ip, rte_ipv4_hdr_len(ip), 0)) == 0xffff;
 }
 
+/*
+ * IP options (only when IHL > 5): each one's length is checked against the
+ * header (RELIABILITY.md 1); any other option is ignored (RFC 1122
+ * 3.2.1.8, RFC 9293 MUST-50). Source-routed datagrams (LSRR, SSRR) are
+ * dropped, as RFC 7126 4.3-4.4 advises hosts and Linux does by default
+ * (accept_source_route = 0): so sluice never needs the return route of
+ * RFC 9293 MUST-51..53.
+ */
+static enum stk_drop
+ip4_options_check(const struct rte_ipv4_hdr *ip, uint32_t hl) /* STK_DROP_MAX: fine */
+{
+	const uint8_t *o = (const uint8_t *)(ip + 1);
+	uint32_t left = hl - STK_IP4_HLEN, len;
+
+	while (left > 0) {
+		switch (o[0]) {
+		case 0: /* end of options */
+			return STK_DROP_MAX;
+		case 1: /* no operation */
+			len = 1;
+			break;
+		default:
+			if (left < 2 || o[1] < 2 || o[1] > left)
+				return STK_DROP_IP4_BAD_OPTION;
+			if (o[0] == 0x83 || o[0] == 0x89) /* LSRR, SSRR */
+				return STK_DROP_IP4_SOURCE_ROUTE;
+			len = o[1];
+			break;
+		}
+		o += len;
+		left -= len;
+	}
+	return STK_DROP_MAX;
+}
+
 bool
 stk_ip4_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m)
 {
@@ -54,6 +89,12 @@ stk_ip4_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m)
 		return stk_drop(ctx, m, STK_DROP_IP4_BAD_LEN);
 	if (unlikely(!stk_ip4_hdr_cksum_ok(m, ip, ifx->rx_cksum_offload)))
 		return stk_drop(ctx, m, STK_DROP_IP4_BAD_CKSUM);
+	if (unlikely(hl > STK_IP4_HLEN)) {
+		enum stk_drop why = ip4_options_check(ip, hl);
+
+		if (why != STK_DROP_MAX)
+			return stk_drop(ctx, m, why);
+	}
 	/* RELIABILITY.md 4: no reassembly */
 	if (unlikely(ip->fragment_offset &
 		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))

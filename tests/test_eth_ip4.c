@@ -362,6 +362,45 @@ test_ip4_max_options(void **state)
 	assert_true(fx_icmp_cksum_valid(fx->cap.pkts[0]));
 }
 
+/* Rewrite the 8 option bytes fx_ip4_add_options(m, 8) made. */
+static struct rte_mbuf *
+echo_with_options(const uint8_t opt[8])
+{
+	struct rte_mbuf *m = echo(4);
+
+	fx_ip4_add_options(m, 8);
+	memcpy(fx_ip4(m) + 1, opt, 8);
+	fx_ip4_fix(m);
+	return m;
+}
+
+/* RFC 9293 MUST-50 (RFC 1122 3.2.1.8): an option sluice does not know
+ * (here a timestamp option) is ignored; every option's length is checked
+ * against the header (RELIABILITY.md 1); source-routed datagrams are
+ * dropped (RFC 7126 4.3-4.4), which is why MUST-51..53 never apply */
+static void
+test_ip4_option_lengths_and_source_route_must_50(void **state)
+{
+	static const uint8_t unknown[8] = {0x44, 8, 5, 0, 0, 0, 0, 0};
+	static const uint8_t zero_len[8] = {0x44, 0, 1, 1, 1, 1, 1, 0};
+	static const uint8_t one_len[8] = {1, 1, 0x07, 1, 1, 1, 1, 1};
+	static const uint8_t past_end[8] = {1, 1, 1, 1, 0x44, 8, 0, 0};
+	static const uint8_t cut[8] = {1, 1, 1, 1, 1, 1, 1, 0x44};
+	static const uint8_t lsrr[8] = {0x83, 7, 4, 10, 0, 0, 1, 0};
+	static const uint8_t ssrr[8] = {1, 0x89, 7, 4, 10, 0, 0, 1};
+	struct fx *fx = *state;
+
+	expect_reply(fx, echo_with_options(unknown));
+	fx_cap_clear(&fx->cap);
+	fx_expect_drop(fx, echo_with_options(zero_len), STK_DROP_IP4_BAD_OPTION);
+	fx_expect_drop(fx, echo_with_options(one_len), STK_DROP_IP4_BAD_OPTION);
+	fx_expect_drop(fx, echo_with_options(past_end), STK_DROP_IP4_BAD_OPTION);
+	fx_expect_drop(fx, echo_with_options(cut), STK_DROP_IP4_BAD_OPTION);
+	fx_expect_drop(fx, echo_with_options(lsrr), STK_DROP_IP4_SOURCE_ROUTE);
+	fx_expect_drop(fx, echo_with_options(ssrr), STK_DROP_IP4_SOURCE_ROUTE);
+	assert_int_equal(fx->cap.n, 0);
+}
+
 static void
 test_multiseg_headers_split(void **state)
 {
@@ -551,6 +590,7 @@ main(void)
 		T(test_ip4_unknown_proto),
 		T(test_ip4_options_accepted),
 		T(test_ip4_max_options),
+		T(test_ip4_option_lengths_and_source_route_must_50),
 		T(test_multiseg_headers_split),
 		T(test_multiseg_payload_split),
 		T(test_multiseg_padding_in_tail_segment),

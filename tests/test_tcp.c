@@ -2169,6 +2169,222 @@ test_timestamp_offset_per_address_pair(void **state)
 	assert_int_equal(b, a + 7);
 }
 
+/* ==== the rest of RFC 9293's MUST rows ==== */
+
+/* Forget the first @n captured frames, keep the later ones. */
+static void
+cap_drop_first(struct fx_cap *cap, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(cap->pkts[i]);
+	memmove(cap->pkts, cap->pkts + n, (cap->n - n) * sizeof(cap->pkts[0]));
+	memmove(cap->port, cap->port + n, (cap->n - n) * sizeof(cap->port[0]));
+	cap->n -= n;
+}
+
+/* MUST-1: the window is an unsigned number: 65535 without scaling lets
+ * more than 32767 bytes be in flight (never more than 65535) */
+static void
+test_window_unsigned_must_1(void **state)
+{
+	struct t *t = *state;
+	uint32_t max_flight = 0, sent = 0, round;
+
+	t->fx->conf.tcp.sndbuf = 1 << 20;
+	start(t);
+	t->win = 0xffff;
+	establish(t);
+	assert_int_equal(stk_tcp_send(t->svc.conn, pat, 400000), 400000);
+	/* every segment ACKed on its own: slow start opens cwnd past the
+	 * window, which is then the limit */
+	for (round = 0; round < 12 && nout(t) > 0; round++) {
+		uint32_t end = t->rcv, n = nout(t), i;
+		struct seg s;
+
+		for (i = 0; i < n; i++) {
+			s = out(t, i);
+			if ((int32_t)(s.seq + s.len - end) > 0)
+				end = s.seq + s.len;
+		}
+		max_flight = RTE_MAX(max_flight, end - t->rcv);
+		sent += end - t->rcv;
+		for (i = 0; i < n; i++) {
+			s = out(t, i);
+			t->rcv = s.seq + s.len;
+			pack(t);
+		}
+		/* the ACKs sent more: keep only that */
+		cap_drop_first(&t->fx->cap, n);
+	}
+	assert_true(sent > 65535);
+	assert_true(max_flight > 32767);
+	assert_true(max_flight <= 65535);
+	clr(t);
+}
+
+/* MUST-4 (EOL, NOP and MSS understood), MUST-68 (every option but EOL and
+ * NOP has a length), MUST-69 (the header is padded with zeros): a SYN whose
+ * options are NOP, NOP, MSS 1000, EOL, padding; the SYN-ACK's options are
+ * walked byte by byte, and the MSS is honoured */
+static void
+test_option_set_and_encoding_must_4_68_69(void **state)
+{
+	static const uint8_t o[8] = {1, 1, 2, 4, 0x03, 0xe8, 0, 0};
+	struct t *t = *state;
+	const struct rte_tcp_hdr *th;
+	const uint8_t *p;
+	uint32_t ol, i;
+	struct seg s;
+	bool eol = false;
+
+	start(t);
+	establish_opts(t, o, sizeof(o));
+	/* the SYN-ACK went by in establish_opts(); see one again: our SYN-ACK
+	 * for a second connection from another port */
+	t->pport++;
+	fx_input(t->fx, fx_tcp4(mp, FX_IP_PEER, FX_IP_US, t->pport, t->lport, 7000, 0,
+				RTE_TCP_SYN_FLAG, t->win, o, sizeof(o), NULL, 0));
+	s = last(t);
+	assert_int_equal(s.flags, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	th = fx_tcp(s.m);
+	ol = (uint32_t)(th->data_off >> 4) * 4 - sizeof(*th);
+	assert_int_equal(ol % 4, 0);
+	p = (const uint8_t *)(th + 1);
+	for (i = 0; i < ol;) {
+		if (eol) {
+			assert_int_equal(p[i], 0); /* MUST-69 */
+			i++;
+		} else if (p[i] == 0) {
+			eol = true;
+			i++;
+		} else if (p[i] == 1) {
+			i++;
+		} else {
+			assert_true(i + 1 < ol);
+			assert_true(p[i + 1] >= 2); /* MUST-68 */
+			assert_true(i + p[i + 1] <= ol);
+			i += p[i + 1];
+		}
+	}
+	clr(t);
+	/* the first connection's segments respect MSS 1000 */
+	t->pport--;
+	assert_int_equal(stk_tcp_send(t->svc.conn, pat, 3000), 3000);
+	assert_true(nout(t) >= 1);
+	for (i = 0; i < nout(t); i++)
+		assert_true(out(t, i).len <= 1000);
+	clr(t);
+}
+
+/* MUST-28: keepalive's idle time is at least two hours by default */
+static void
+test_keepalive_default_two_hours_must_28(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	stk_tcp_set_keepalive(t->svc.conn, true);
+	adv_steps(t, 7199 * 1000ull, 1000);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 2000, 100);
+	assert_true(nout(t) >= 1);
+	assert_int_equal(last(t).seq, t->rcv - 1); /* SEG.SEQ = SND.NXT - 1 */
+	clr(t);
+}
+
+/* MUST-41, MUST-42: several ports listen at once, and a passive open on
+ * one does not disturb another; listening twice on a port is refused */
+static void
+test_listen_several_ports_must_41_42(void **state)
+{
+	struct t *t = *state;
+	struct stk_tcp_conn *first;
+
+	start(t);
+	assert_int_equal(stk_tcp_listen(t->fx->stk, LPORT + 1, &ops, &t->svc), 0);
+	assert_int_equal(stk_tcp_listen(t->fx->stk, LPORT, &ops, &t->svc), -EEXIST);
+	establish(t);
+	first = t->svc.conn;
+	t->lport = LPORT + 1;
+	t->pport++;
+	t->snd = PISN;
+	t->svc.accepts = 0;
+	establish(t);
+	assert_ptr_not_equal(t->svc.conn, first);
+	assert_int_equal(stk_tcp_get_state(first), STK_TCP_ESTABLISHED);
+	assert_int_equal(state_count(t, STK_TCP_ESTABLISHED), 2);
+	assert_int_equal(state_count(t, STK_TCP_LISTEN), 2);
+}
+
+/* MUST-44, MUST-45: an active open takes its source address from the
+ * interface the route picks, and keeps it for every segment */
+static void
+test_active_open_source_address_must_44_45(void **state)
+{
+	struct t *t = *state;
+	struct stk_tcp_conn *c = NULL;
+	struct stk_tcp_tuple tu;
+	struct seg s;
+
+	start(t);
+	assert_int_equal(stk_tcp_connect(t->fx->stk, fx_ip(FX_IP_PEER), 9000, 0, &ops, &t->svc, &c),
+			 0);
+	s = last(t);
+	assert_int_equal(fx_ip4(s.m)->src_addr, fx_ip(FX_IP_US));
+	stk_tcp_get_tuple(c, &tu);
+	assert_int_equal(tu.local_ip, fx_ip(FX_IP_US));
+	clr(t);
+	stk_tcp_abort(c);
+	assert_int_equal(nout(t), 0); /* ABORT in SYN-SENT sends nothing (3.10.5) */
+}
+
+/* MUST-57: a SYN to a broadcast or multicast address is dropped without
+ * an answer; MUST-63: so is a SYN from an address no host can have */
+static void
+test_syn_broadcast_or_invalid_source_dropped_must_57_63(void **state)
+{
+	static const char *const bad_dst[] = {FX_IP_BCAST, "255.255.255.255", "224.0.0.1"};
+	static const char *const bad_src[] = {"0.0.0.0", "255.255.255.255", "224.0.0.5",
+					      FX_IP_BCAST, "127.0.0.1"};
+	struct t *t = *state;
+	unsigned int i;
+
+	start(t);
+	for (i = 0; i < RTE_DIM(bad_dst); i++)
+		fx_expect_drop(t->fx,
+			       fx_tcp4(mp, FX_IP_PEER, bad_dst[i], t->pport, t->lport, 1, 0,
+				       RTE_TCP_SYN_FLAG, t->win, NULL, 0, NULL, 0),
+			       STK_DROP_IP4_NOT_FOR_US);
+	for (i = 0; i < RTE_DIM(bad_src); i++)
+		fx_expect_drop(t->fx,
+			       fx_tcp4(mp, bad_src[i], FX_IP_US, t->pport, t->lport, 1, 0,
+				       RTE_TCP_SYN_FLAG, t->win, NULL, 0, NULL, 0),
+			       STK_DROP_IP4_BAD_SRC);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
+}
+
+/* MUST-60: data the service sends is not held back waiting for more: on
+ * an idle connection it leaves at once, with PSH */
+static void
+test_send_not_buffered_indefinitely_must_60(void **state)
+{
+	struct t *t = *state;
+	struct seg s;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 10);
+	assert_int_equal(nout(t), 1);
+	s = last(t);
+	assert_int_equal(s.len, 10);
+	assert_true(s.flags & RTE_TCP_PSH_FLAG);
+	clr(t);
+}
+
 /* ==== closing ==== */
 
 /* MAY-1 (half-duplex close): the peer's FIN -> CLOSE-WAIT, the service
@@ -2636,6 +2852,37 @@ test_keepalive_must_24_29(void **state)
 	assert_int_equal(t->svc.closes, 1);
 	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_TIMEOUT);
 	assert_int_equal(fx_stats(t->fx).tcp_keepalive_probes, 4);
+}
+
+/* MUST-24 after a half-close (found by tests/fuzz/fuzz_tcp_pair): the
+ * keepalive deadline passed while our FIN was unacknowledged (FIN-WAIT-1)
+ * and the timer was not armed again, so once the FIN was acknowledged the
+ * connection sat in FIN-WAIT-2 forever although its peer was gone. */
+static void
+test_keepalive_after_fin_wait_1_must_24(void **state)
+{
+	struct t *t = *state;
+
+	t->fx->conf.tcp.keepalive_idle_s = 10;
+	t->fx->conf.tcp.keepalive_intvl_s = 1;
+	t->fx->conf.tcp.keepalive_probes = 3;
+	start(t);
+	establish(t);
+	stk_tcp_set_keepalive(t->svc.conn, true);
+	assert_int_equal(stk_tcp_shutdown(t->svc.conn), 0);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_FIN_WAIT_1);
+	/* the FIN goes unanswered past the keepalive deadline */
+	adv_steps(t, 10500, 100);
+	assert_true(nout(t) >= 2);
+	clr(t);
+	t->rcv++; /* our FIN */
+	pack(t);
+	assert_int_equal(stk_tcp_get_state(t->svc.conn), STK_TCP_FIN_WAIT_2);
+	/* then the peer vanishes: idle, three probes, the end */
+	adv_steps(t, 14100, 100);
+	assert_int_equal(fx_stats(t->fx).tcp_keepalive_probes, 3);
+	assert_int_equal(t->svc.closes, 1);
+	assert_int_equal(t->svc.reason, STK_TCP_CLOSE_TIMEOUT);
 }
 
 /* MUST-25: keepalive is off by default */
@@ -3321,6 +3568,13 @@ main(void)
 		T(test_isn_rfc6528_must_8),
 		T(test_ephemeral_ports_random_rfc6056),
 		T(test_isn_and_ports_unpredictable_t14),
+		T(test_window_unsigned_must_1),
+		T(test_option_set_and_encoding_must_4_68_69),
+		T(test_keepalive_default_two_hours_must_28),
+		T(test_listen_several_ports_must_41_42),
+		T(test_active_open_source_address_must_44_45),
+		T(test_syn_broadcast_or_invalid_source_dropped_must_57_63),
+		T(test_send_not_buffered_indefinitely_must_60),
 		T(test_ephemeral_port_not_reused_soon),
 		T(test_timestamp_offset_per_address_pair),
 		T(test_half_close_close_wait_last_ack_may_1),
@@ -3339,6 +3593,7 @@ main(void)
 		T(test_accept_refused_resets),
 		T(test_abort_inside_callback),
 		T(test_keepalive_must_24_29),
+		T(test_keepalive_after_fin_wait_1_must_24),
 		T(test_keepalive_off_by_default_must_25),
 		T(test_urgent_receive_must_30_31_32_33_62),
 		T(test_urgent_abort_in_callback),

@@ -64,6 +64,8 @@ extern "C" {
 	X(IP4_BAD_LEN, "ip4_bad_len")                                                              \
 	X(IP4_BAD_CKSUM, "ip4_bad_cksum")                                                          \
 	X(IP4_FRAGMENT, "ip4_fragment")                                                            \
+	X(IP4_BAD_OPTION, "ip4_bad_option")                                                        \
+	X(IP4_SOURCE_ROUTE, "ip4_source_route")                                                    \
 	X(IP4_BAD_SRC, "ip4_bad_src")                                                              \
 	X(IP4_NOT_FOR_US, "ip4_not_for_us")                                                        \
 	X(IP4_UNKNOWN_PROTO, "ip4_unknown_proto")                                                  \
