@@ -246,9 +246,11 @@ tcp_keep_timeout(struct stk_tcp_conn *c)
 	struct stk_ctx *ctx = c->ctx;
 	struct stk_tcp *tcp = ctx->tcp;
 
+	/* FIN-WAIT-1 too: the timer must still run when the FIN is
+	 * acknowledged and a half-closed connection waits in FIN-WAIT-2 */
 	if (!(c->flags & CF_KEEPALIVE) ||
 	    (c->state != STK_TCP_ESTABLISHED && c->state != STK_TCP_CLOSE_WAIT &&
-	     c->state != STK_TCP_FIN_WAIT_2))
+	     c->state != STK_TCP_FIN_WAIT_1 && c->state != STK_TCP_FIN_WAIT_2))
 		return;
 	if (c->snd_una != c->snd_max) {
 		/* data outstanding: the retransmission timer watches the peer */

@@ -549,7 +549,6 @@ class Conn:
                 nxt = una
                 if self.peer_wnd == 0 and una < n:
                     self.w.send(self.fast(PSH | ACK, base + una, data=data[una:una + 1]))
-                    nxt = una
         return False
 
 
@@ -922,8 +921,8 @@ def sc_closed_port(t):
         wf, wseq, wack = want
         ok = got is not None and got.flags == wf and got.seq == wseq & M32 and \
             (wack is None or got.ack == wack & M32)
-        need(P, ok, "%s drew %s, want %s seq=%d%s" % (what, got, fstr(wf), wseq & M32,
-                                                   "" if wack is None else " ack=%d" % (wack & M32)))
+        need(P, ok, "%s drew %s, want %s seq=%d%s" % (
+            what, got, fstr(wf), wseq & M32, "" if wack is None else " ack=%d" % (wack & M32)))
         res.append("%s:%s" % (what.split("+")[0].split(" ")[0], fstr(got.flags) if got else "-"))
     t.expect_counters(P, snap, {"drops.tcp_no_listener": 4, "stack.tcp_rst_sent": 3})
     return Obs(" ".join(res) + (" (seq/ack ok)" if not P else ""), (tuple(res), not P), P, log)
@@ -1052,7 +1051,9 @@ def ooo(t, seg, n, hole=100):
     """@n segments of @seg bytes past a @hole, with a gap of @seg after
     each: what is held stays within ooo_segs / ooo_bytes, the rest is
     counted (tcp_ooo_limit); then the stream, filled from the server's
-    ACK, comes back intact."""
+    ACK, comes back intact. What sluice holds is read from its mempool:
+    net_af_packet gives every received segment one mbuf, so the mbufs in
+    use beyond the count before are the segments held."""
     P = []
     c = Conn(t, t.echo_port)
     c.open()
@@ -1438,7 +1439,7 @@ def main():
         print("# skipped: missing %s" % ", ".join(missing), flush=True)
         return lp.SKIP
     try:
-        import scapy.all  # noqa: F401
+        __import__("scapy.all")
     except ImportError:
         print("# skipped: %s cannot import scapy (install python3-scapy)" % sys.executable)
         return lp.SKIP
@@ -1555,8 +1556,6 @@ def main():
         if a.only is None:
             run_flood(t, sluice, ns, base, run)
             run_sigterm_flood(t, sluice, lp, run)
-        run.table()
-        t.note("wall time %.1f s" % (time.monotonic() - t_start))
     except lp.STEP_ERRORS as e:
         lp.record_failure(t, e)
     except (KeyboardInterrupt, SystemExit) as e:
@@ -1564,6 +1563,9 @@ def main():
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if run.rows:
+            run.table()
+        t.note("wall time %.1f s" % (time.monotonic() - t_start))
         if a.verbose or t.failed:
             t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
         sl.close()
