@@ -296,6 +296,28 @@ def peer(topo, args, timeout=60):
 STEP_ERRORS = (Fatal, subprocess.TimeoutExpired, OSError, ValueError, KeyError)
 
 
+def preflight(tools, why="network namespaces, veth, af_packet"):
+    """SKIP (printed) when not root or a tool is missing, else None."""
+    if os.geteuid() != 0:
+        print("# skipped: needs root (%s)" % why, flush=True)
+        return SKIP
+    missing = [x for x in tools if shutil.which(x) is None]
+    if missing:
+        print("# skipped: missing %s" % ", ".join(missing), flush=True)
+        return SKIP
+    return None
+
+
+def wait_in_use(sl, base_in_use, secs=3.0):
+    """Mbufs in use per mempool once back at @base_in_use, or after @secs."""
+    deadline = time.monotonic() + secs
+    while True:
+        now_in_use = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
+        if now_in_use == base_in_use or time.monotonic() > deadline:
+            return now_in_use
+        time.sleep(0.2)
+
+
 def record_failure(t, e):
     if isinstance(e, Fatal):
         if e.reported:
@@ -421,12 +443,7 @@ def run_checks(t, topo, sl):
     t.note("lcores: %s" % {k: v for k, v in st.items() if k.startswith("lcore_")})
 
     # Leak check while running: in-use back to the baseline once idle.
-    deadline = time.monotonic() + 3
-    while True:
-        now_in_use = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
-        if now_in_use == base_in_use or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    now_in_use = wait_in_use(sl, base_in_use)
     t.check("mbufs in use back to baseline while running", now_in_use == base_in_use,
             "baseline %s, now %s" % (base_in_use, now_in_use))
     t.check("sluice still running", sl.proc.poll() is None,
@@ -461,13 +478,9 @@ def main():
     a = ap.parse_args()
     PYTHON = a.python
 
-    if os.geteuid() != 0:
-        print("# skipped: needs root (network namespaces, veth, af_packet)", flush=True)
-        return SKIP
-    missing = [x for x in ("ip", "ping", "ethtool", "sysctl") if shutil.which(x) is None]
-    if missing:
-        print("# skipped: missing %s" % ", ".join(missing), flush=True)
-        return SKIP
+    skip = preflight(("ip", "ping", "ethtool", "sysctl"))
+    if skip is not None:
+        return skip
     if not os.access(a.sluice, os.X_OK):
         print("not ok 1 - sluice binary %s is not executable" % a.sluice)
         print("0 passed, 1 failed")

@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -291,13 +290,10 @@ def main():
     ap.add_argument("--sluice", required=True, help="path of the sluice binary")
     ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
     a = ap.parse_args()
-    if os.geteuid() != 0:
-        print("# skipped: needs root (network namespaces, veth, af_packet, nft)", flush=True)
-        return lp.SKIP
-    missing = [x for x in ("ip", "ethtool", "sysctl", "nft") if shutil.which(x) is None]
-    if missing:
-        print("# skipped: missing %s" % ", ".join(missing), flush=True)
-        return lp.SKIP
+    skip = lp.preflight(("ip", "ethtool", "sysctl", "nft"),
+                        why="network namespaces, veth, af_packet, nft")
+    if skip is not None:
+        return skip
 
     class LossSluice(lp.Sluice):
         service = "tcp-echo"

@@ -32,7 +32,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -276,12 +275,7 @@ def run_checks(t, topo, sl, lp):
             "summed)", not left and st["tcp_states"].get("listen", 0) >= 1,
             "left %s, tcp_states %s" % (left, st.get("tcp_states")))
 
-    deadline = time.monotonic() + 3
-    while True:
-        now_in_use = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
-        if now_in_use == base_in_use or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    now_in_use = lp.wait_in_use(sl, base_in_use)
     t.check("mbufs in use back to baseline while running", now_in_use == base_in_use,
             "baseline %s, now %s" % (base_in_use, now_in_use))
 
@@ -350,13 +344,9 @@ def main():
     ap.add_argument("--sluice", required=True, help="path of the sluice binary")
     ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
     a = ap.parse_args()
-    if os.geteuid() != 0:
-        print("# skipped: needs root (network namespaces, veth, af_packet)", flush=True)
-        return lp.SKIP
-    missing = [x for x in ("ip", "ethtool", "sysctl") if shutil.which(x) is None]
-    if missing:
-        print("# skipped: missing %s" % ", ".join(missing), flush=True)
-        return lp.SKIP
+    skip = lp.preflight(("ip", "ethtool", "sysctl"))
+    if skip is not None:
+        return skip
 
     class TcpSluice(lp.Sluice):
         service = "tcp-echo"

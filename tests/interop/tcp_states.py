@@ -41,7 +41,6 @@ import os
 import random
 import re
 import select
-import shutil
 import signal
 import socket
 import struct
@@ -1431,13 +1430,9 @@ def main():
     ap.add_argument("--trace", action="store_true",
                     help="print the segments of every scenario, both stacks")
     a = ap.parse_args()
-    if os.geteuid() != 0:
-        print("# skipped: needs root (network namespaces, veth, af_packet)", flush=True)
-        return lp.SKIP
-    missing = [x for x in ("ip", "ethtool", "sysctl", "nft", "ss") if shutil.which(x) is None]
-    if missing:
-        print("# skipped: missing %s" % ", ".join(missing), flush=True)
-        return lp.SKIP
+    skip = lp.preflight(("ip", "ethtool", "sysctl", "nft", "ss"))
+    if skip is not None:
+        return skip
     try:
         __import__("scapy.all")
     except ImportError:
