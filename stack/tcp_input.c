@@ -267,6 +267,23 @@ tcp_sack_prune(struct stk_tcp_conn *c)
 	c->n_sack = (uint8_t)n;
 }
 
+/* One past the highest byte the segment's SACK blocks cover (SND.UNA if
+ * none counts). */
+static uint32_t
+tcp_sack_high(const struct stk_tcp_conn *c, const struct tcp_opts *o)
+{
+	uint32_t high = c->snd_una;
+	unsigned int i;
+
+	for (i = 0; i < o->n_sack; i++) {
+		uint32_t s = o->sack[i].start, e = o->sack[i].end;
+
+		if (seq_lt(s, e) && seq_le(e, c->snd_max))
+			high = seq_max(high, e);
+	}
+	return high;
+}
+
 /* RFC 5827 early retransmit: with fewer than four segments outstanding
  * and nothing new that could go, one duplicate ACK fewer than the
  * segments outstanding is evidence enough. */
@@ -294,9 +311,13 @@ tcp_enter_recovery(struct stk_tcp_conn *c)
 	c->ssthresh = RTE_MAX(tcp_flight_size(c) / 2, 2u * c->mss); /* RFC 5681 (4) */
 	c->recover = c->snd_max;
 	c->flags |= CF_RECOVERY;
+	c->flags &= ~CF_RESCUED;
 	c->high_rxt = c->snd_una;
+	c->lost_lo = c->lost_hi = c->snd_una;
+	c->n_rxt = 0;
 	tcp_rexmit(c, c->snd_una, c->mss);
 	c->high_rxt = seq_min(c->snd_una + c->mss, c->sq_seq + c->sq_bytes);
+	tcp_rxt_sent(c, c->snd_una, c->high_rxt - c->snd_una);
 	c->cwnd = (c->flags & CF_SACK) ? c->ssthresh : c->ssthresh + TCP_DUPTHRESH * c->mss;
 	c->ctx->stats.tcp_fast_retransmits++;
 }
@@ -402,6 +423,11 @@ tcp_ack_input(struct stk_tcp_conn *c, const struct tcp_seg *seg)
 			tcp_enter_recovery(c);
 		}
 	}
+	/* with the scoreboard and SND.UNA up to date: were retransmissions
+	 * of this recovery lost? */
+	if ((c->flags & (CF_RECOVERY | CF_SACK)) == (CF_RECOVERY | CF_SACK) && c->n_rxt > 0 &&
+	    (seg->opt.present & TOPT_SACK))
+		tcp_sack_lost_rexmit(c, tcp_sack_high(c, &seg->opt));
 	/* window update: only from a segment newer than the last one that
 	 * set it (SND.WL1, SND.WL2). A segment acknowledging more than that
 	 * one did is newer too, even if its sequence number is older (a

@@ -513,9 +513,19 @@ tcp_sacked_below(const struct stk_tcp_conn *c, uint32_t lim)
 	return n;
 }
 
+/* Bytes in [lo, hi) no SACK block covers. */
+static uint32_t
+tcp_unsacked(const struct stk_tcp_conn *c, uint32_t lo, uint32_t hi)
+{
+	if (!seq_lt(lo, hi))
+		return 0;
+	return (hi - lo) - (tcp_sacked_below(c, hi) - tcp_sacked_below(c, lo));
+}
+
 /* pipe (RFC 6675 4): bytes in flight = outstanding - SACKed - lost
  * (every hole below the highest SACKed byte counts as lost, i.e. IsLost()
- * with one segment's evidence) + holes already retransmitted. */
+ * with one segment's evidence) + holes already retransmitted, less those
+ * whose retransmission was found lost and not yet sent again. */
 static uint32_t
 tcp_pipe(const struct stk_tcp_conn *c)
 {
@@ -527,16 +537,18 @@ tcp_pipe(const struct stk_tcp_conn *c)
 	sacked = tcp_sacked_below(c, high_sack);
 	lost = high_sack - c->snd_una - sacked;
 	lim = seq_min(seq_max(c->high_rxt, c->snd_una), high_sack);
-	rexmitted = (lim - c->snd_una) - tcp_sacked_below(c, lim);
+	rexmitted = tcp_unsacked(c, c->snd_una, lim);
+	rexmitted -= RTE_MIN(rexmitted, tcp_unsacked(c, seq_max(c->lost_lo, c->snd_una),
+						     seq_min(c->lost_hi, lim)));
 	return tcp_flight_size(c) - sacked - lost + rexmitted;
 }
 
-/* RFC 6675 NextSeg() rule 1: the first byte not SACKed, not yet
- * retransmitted, below the highest SACKed byte. */
+/* The first byte of [s, lim) no SACK block covers, and the bytes after it
+ * up to the next block, @lim or one MSS. */
 static bool
-tcp_next_hole(const struct stk_tcp_conn *c, uint32_t *seq, uint32_t *len)
+tcp_hole_in(const struct stk_tcp_conn *c, uint32_t s, uint32_t lim, uint32_t *seq, uint32_t *len)
 {
-	uint32_t s = seq_max(c->high_rxt, c->snd_una);
+	uint32_t e = lim;
 	unsigned int i;
 
 	for (i = 0; i < c->n_sack; i++) {
@@ -545,13 +557,98 @@ tcp_next_hole(const struct stk_tcp_conn *c, uint32_t *seq, uint32_t *len)
 		if (seq_le(b->end, s))
 			continue;
 		if (seq_lt(s, b->start)) {
-			*seq = s;
-			*len = RTE_MIN(b->start - s, (uint32_t)c->mss);
-			return true;
+			e = seq_min(e, b->start);
+			break;
 		}
 		s = b->end;
 	}
-	return false;
+	if (!seq_lt(s, e))
+		return false;
+	*seq = s;
+	*len = RTE_MIN(e - s, (uint32_t)c->mss);
+	return true;
+}
+
+/* RFC 6675 NextSeg() rule 1: the first byte not SACKed, not yet
+ * retransmitted, below the highest SACKed byte; before it, the holes whose
+ * retransmission was lost (tcp_sack_lost_rexmit()). */
+static bool
+tcp_next_hole(const struct stk_tcp_conn *c, uint32_t *seq, uint32_t *len)
+{
+	if (c->n_sack == 0)
+		return false;
+	if (seq_lt(c->snd_una, c->lost_hi) &&
+	    tcp_hole_in(c, seq_max(c->lost_lo, c->snd_una), c->lost_hi, seq, len))
+		return true;
+	return tcp_hole_in(c, seq_max(c->high_rxt, c->snd_una), c->sack[c->n_sack - 1].end, seq,
+			   len);
+}
+
+/* [seq, seq + len) was retransmitted in SACK recovery: move the pointer
+ * it came from, and remember SND.MAX at this moment (RFC 8985 RACK's
+ * idea, ordered by sequence instead of time: data from there on is sent
+ * after this retransmission, and a SACK for it says whether this one
+ * arrived). Retransmissions sent with the same SND.MAX share a mark; when
+ * the marks run out the newest absorbs the next one, which only delays
+ * the verdict on it. */
+void
+tcp_rxt_sent(struct stk_tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	struct tcp_rxt_mark *m = c->n_rxt > 0 ? &c->rxt[c->n_rxt - 1] : NULL;
+
+	if (seq_ge(seq, c->lost_lo) && seq_lt(seq, c->lost_hi))
+		c->lost_lo = seq + len;
+	else
+		c->high_rxt = seq_max(c->high_rxt, seq + len);
+	if (m != NULL && (m->fence == c->snd_max || c->n_rxt == TCP_RXT_MARKS)) {
+		m->start = seq_min(m->start, seq);
+		m->end = seq_max(m->end, seq + len);
+		m->fence = c->snd_max;
+		return;
+	}
+	m = &c->rxt[c->n_rxt++];
+	m->start = seq;
+	m->end = seq + len;
+	m->fence = c->snd_max;
+}
+
+/* A SACK reached @high (one past its highest byte). Every retransmission
+ * sent before data at or above its mark's fence went out, and if its bytes
+ * are still neither acknowledged nor SACKed, it was lost (the network
+ * reorders little): its holes become eligible again at once instead of
+ * after the RTO. The congestion response stays the one of the episode
+ * (RFC 6675 5, RFC 6582: once per recovery). */
+void
+tcp_sack_lost_rexmit(struct stk_tcp_conn *c, uint32_t high)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < c->n_rxt; i++) {
+		const struct tcp_rxt_mark *m = &c->rxt[i];
+		uint32_t s = seq_max(m->start, c->snd_una), seq, len;
+
+		if (seq_le(m->end, c->snd_una))
+			continue; /* all acknowledged */
+		if (!seq_gt(high, m->fence)) {
+			c->rxt[n++] = *m; /* no verdict yet */
+			continue;
+		}
+		if (!tcp_hole_in(c, s, m->end, &seq, &len))
+			continue; /* all SACKed: it arrived */
+		if (seq_lt(c->lost_lo, c->lost_hi) && seq_lt(c->snd_una, c->lost_hi)) {
+			c->lost_lo = seq_min(c->lost_lo, seq);
+			c->lost_hi = seq_max(c->lost_hi, m->end);
+		} else {
+			c->lost_lo = seq;
+			c->lost_hi = m->end;
+		}
+		/* one count per segment of it still missing */
+		do {
+			c->ctx->stats.tcp_lost_retransmits++;
+			s = seq + len;
+		} while (tcp_hole_in(c, s, m->end, &seq, &len));
+	}
+	c->n_rxt = (uint8_t)n;
 }
 
 /* Room the congestion window leaves for one more segment. */
@@ -591,6 +688,27 @@ tcp_send_ok(const struct stk_tcp_conn *c, uint32_t len, uint32_t pending, bool f
 	return c->max_snd_wnd > 0 && len >= c->max_snd_wnd / 2;
 }
 
+/* RFC 6675 4, NextSeg() rule 4: no hole left to retransmit, no new data
+ * that may go, yet room in the window: once per recovery, the last
+ * segment of outstanding data goes again (HighRxt stays), so a lost tail
+ * that no SACK can reveal does not wait for the RTO. */
+static bool
+tcp_rescue(struct stk_tcp_conn *c)
+{
+	uint32_t end = seq_min(c->snd_max, tcp_sq_end(c)), lo, seq;
+
+	if ((c->flags & CF_RESCUED) || tcp_cwnd_room(c) < c->mss)
+		return false;
+	lo = c->n_sack > 0 ? seq_max(c->sack[c->n_sack - 1].end, c->snd_una) : c->snd_una;
+	if (!seq_lt(lo, c->snd_max) || seq_gt(lo, end))
+		return false;
+	seq = end - u32_min(end - lo, c->mss);
+	if (tcp_rexmit(c, seq, end - seq) != 0)
+		return false;
+	c->flags |= CF_RESCUED;
+	return true;
+}
+
 static bool
 tcp_output_data(struct stk_tcp_conn *c, bool force)
 {
@@ -602,7 +720,7 @@ tcp_output_data(struct stk_tcp_conn *c, bool force)
 		while (tcp_cwnd_room(c) >= c->mss && tcp_next_hole(c, &seq, &len)) {
 			if (tcp_rexmit(c, seq, len) != 0)
 				return sent;
-			c->high_rxt = seq + len;
+			tcp_rxt_sent(c, seq, len);
 			sent = true;
 		}
 	}
@@ -654,6 +772,8 @@ tcp_output_data(struct stk_tcp_conn *c, bool force)
 		if (flags & TH_FIN)
 			break;
 	}
+	if ((c->flags & (CF_RECOVERY | CF_SACK)) == (CF_RECOVERY | CF_SACK) && tcp_rescue(c))
+		sent = true;
 	return sent;
 }
 

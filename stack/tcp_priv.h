@@ -38,6 +38,7 @@
 #define TCP_DUPTHRESH 3	    /* RFC 5681 3.2 */
 #define TCP_SACK_SCORE 8    /* SACKed ranges remembered per connection */
 #define TCP_SACK_RX_MAX 4   /* blocks one segment can carry */
+#define TCP_RXT_MARKS 4	    /* retransmission batches remembered (lost-rexmit detection) */
 #define TCP_MAX_LISTENERS 32
 #define TCP_WHEEL_SLOTS 1024u /* power of two */
 #define TCP_WHEEL_TICK_MS 1
@@ -98,6 +99,14 @@ u32_max(uint32_t a, uint32_t b)
 struct tcp_sack_blk {
 	uint32_t start;
 	uint32_t end;
+};
+
+/* Retransmissions of [start, end) sent while SND.MAX was @fence: data from
+ * @fence on was first sent after them. */
+struct tcp_rxt_mark {
+	uint32_t start;
+	uint32_t end;
+	uint32_t fence;
 };
 
 struct tcp_opts {
@@ -183,6 +192,7 @@ tcp_mb(struct rte_mbuf *m)
 #define CF_AFTER_RTO 0x00080000u /* RFC 6582 4.1: recover was set by a timeout */
 #define CF_RCV_UP 0x00100000u	 /* rcv_up is ahead of what was delivered */
 #define CF_SND_UP 0x00200000u	 /* snd_up is set (urgent data not all acknowledged) */
+#define CF_RESCUED 0x00400000u	 /* RFC 6675 4 rule 4: rescue retransmission sent */
 
 struct stk_tcp_conn {
 	struct tcp_key key;
@@ -233,6 +243,12 @@ struct stk_tcp_conn {
 	uint32_t recover;
 	uint32_t bytes_acked;
 	uint32_t high_rxt;
+	/* lost retransmissions (tcp_sack_lost_rexmit()): the holes in
+	 * [lost_lo, lost_hi) go again before the pass resumes at high_rxt */
+	uint32_t lost_lo;
+	uint32_t lost_hi;
+	uint8_t n_rxt;
+	struct tcp_rxt_mark rxt[TCP_RXT_MARKS]; /* oldest first */
 	struct tcp_sack_blk sack[TCP_SACK_SCORE];
 
 	/* RFC 6298, in clock ticks */
@@ -399,6 +415,8 @@ void tcp_reply_synack(struct stk_ctx *ctx, const struct stk_if *ifx, const struc
 		      const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, uint32_t iss,
 		      uint16_t mss, uint16_t wnd);
 int tcp_rexmit(struct stk_tcp_conn *c, uint32_t seq, uint32_t len);
+void tcp_rxt_sent(struct stk_tcp_conn *c, uint32_t seq, uint32_t len);
+void tcp_sack_lost_rexmit(struct stk_tcp_conn *c, uint32_t high);
 uint32_t tcp_flight_size(const struct stk_tcp_conn *c);
 uint16_t tcp_adv_mss(const struct stk_tcp_conn *c);
 

@@ -1495,6 +1495,230 @@ test_sack_retransmits_holes_only(void **state)
 	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
 }
 
+/* How many captured segments carry data from @seq. */
+static unsigned int
+n_at(struct t *t, uint32_t seq)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nout(t); i++) {
+		struct seg s = out(t, i);
+
+		n += s.seq == seq && s.len > 0;
+	}
+	return n;
+}
+
+/* One past the highest byte of data among the captured segments, or @high. */
+static uint32_t
+seen_high(struct t *t, uint32_t high)
+{
+	unsigned int i;
+
+	for (i = 0; i < nout(t); i++) {
+		struct seg s = out(t, i);
+
+		if (s.len > 0 && (int32_t)(s.seq + s.len - high) > 0)
+			high = s.seq + s.len;
+	}
+	return high;
+}
+
+/* The peer has A (acknowledged) and [C, @end) (SACKed): B is missing. */
+static void
+sack_to(struct t *t, uint32_t a, uint32_t end)
+{
+	uint32_t blk[2] = {a + 2 * 1460, end};
+
+	pin_sack(t, a + 1460, blk, 1);
+}
+
+/* 16 segments queued from @a, B lost: SACKs for C, D, ... until B is fast
+ * retransmitted. Returns SND.MAX when B went again. */
+static uint32_t
+lost_b_recovery(struct t *t, uint32_t *a, uint32_t *sacked)
+{
+	uint8_t o[40];
+	uint32_t high, fence = 0;
+	unsigned int i;
+
+	start(t);
+	establish_opts(t, o, opt_build(o, 1460, -1, true, false, 0));
+	grow_cwnd(t, 3); /* cwnd 6 segments */
+	*a = t->rcv;
+	ssend(t, *a - t->iss - 1, 16 * 1460);
+	high = seen_high(t, *a);
+	assert_int_equal(high, *a + 6 * 1460);
+	clr(t);
+	*sacked = *a + 2 * 1460;
+	while (fx_stats(t->fx).tcp_fast_retransmits == 0) {
+		*sacked += 1460;
+		assert_true((int32_t)(*sacked - high) <= 0);
+		sack_to(t, *a, *sacked);
+		for (i = 0; i < nout(t); i++) {
+			struct seg s = out(t, i);
+
+			if (s.seq == *a + 1460)
+				fence = high; /* what was sent before B's retransmission */
+			if ((int32_t)(s.seq + s.len - high) > 0)
+				high = s.seq + s.len;
+		}
+		if (fx_stats(t->fx).tcp_fast_retransmits == 0)
+			clr(t);
+	}
+	assert_int_equal(n_at(t, *a + 1460), 1);
+	check_payload(out(t, 0), *a - t->iss - 1 + 1460);
+	clr(t);
+	assert_true(fence != 0);
+	return fence;
+}
+
+/* SACK everything up to @fence, one segment at a time (sent before B's
+ * retransmission): evidence of nothing. Returns the highest byte sent. */
+static uint32_t
+sack_before(struct t *t, uint32_t a, uint32_t *sacked, uint32_t fence)
+{
+	uint64_t lost = fx_stats(t->fx).tcp_lost_retransmits;
+	uint32_t high = fence;
+
+	while ((int32_t)(*sacked - fence) < 0) {
+		*sacked += 1460;
+		sack_to(t, a, *sacked);
+		adv(t, 10);
+		assert_int_equal(n_at(t, a + 1460), 0);
+		high = seen_high(t, high);
+		clr(t);
+	}
+	assert_int_equal(fx_stats(t->fx).tcp_lost_retransmits, lost);
+	return high;
+}
+
+/* Everything sent so far arrives; the rest of the 16 segments follows. */
+static void
+ack_all(struct t *t, uint32_t a, uint32_t high)
+{
+	unsigned int i;
+
+	for (i = 0; i < 32 && (int32_t)(high - (a + 16 * 1460)) < 0; i++) {
+		t->rcv = high;
+		pack(t);
+		high = seen_high(t, high);
+		clr(t);
+	}
+	t->rcv = a + 16 * 1460;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* RFC 8985 (RACK's idea, by sequence): the fast retransmission of B is
+ * lost too; a SACK for data first sent after it proves it, and B goes
+ * again at once, well before the RTO, counted; a SACK for data sent
+ * before the second retransmission does not send a third one. */
+static void
+test_sack_lost_retransmission_resent(void **state)
+{
+	struct t *t = *state;
+	uint32_t a, sacked, fence, high, fence2;
+
+	fence = lost_b_recovery(t, &a, &sacked);
+	high = sack_before(t, a, &sacked, fence);
+	/* the window let new data out after B's retransmission */
+	assert_true((int32_t)(high - fence) > 0);
+	adv(t, 10);
+	sacked = fence + 1460;
+	sack_to(t, a, sacked);
+	assert_int_equal(n_at(t, a + 1460), 1);
+	check_payload(out(t, 0), a - t->iss - 1 + 1460);
+	assert_int_equal(fx_stats(t->fx).tcp_lost_retransmits, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_fast_retransmits, 1); /* same episode */
+	/* SND.MAX when B went the second time */
+	fence2 = high;
+	for (unsigned int i = 0; i < nout(t); i++) {
+		struct seg s = out(t, i);
+
+		if (s.seq == a + 1460)
+			break;
+		if (s.len > 0 && (int32_t)(s.seq + s.len - fence2) > 0)
+			fence2 = s.seq + s.len;
+	}
+	high = seen_high(t, high);
+	clr(t);
+	high = sack_before(t, a, &sacked, fence2 < high ? fence2 : high);
+	(void)high;
+	assert_int_equal(fx_stats(t->fx).tcp_lost_retransmits, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	ack_all(t, a, seen_high(t, sacked));
+}
+
+/* The counterpart: B's retransmission arrives. SACKs for data sent before
+ * it say nothing about it, and nothing is sent twice. */
+static void
+test_sack_retransmission_not_lost(void **state)
+{
+	struct t *t = *state;
+	uint32_t a, sacked, fence, high;
+
+	fence = lost_b_recovery(t, &a, &sacked);
+	high = sack_before(t, a, &sacked, fence);
+	/* B arrives: the peer acknowledges through what it SACKed */
+	t->rcv = sacked;
+	pack(t);
+	assert_int_equal(n_at(t, a + 1460), 0);
+	high = seen_high(t, high);
+	clr(t);
+	assert_int_equal(fx_stats(t->fx).tcp_lost_retransmits, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	ack_all(t, a, high);
+	assert_int_equal(fx_stats(t->fx).tcp_lost_retransmits, 0);
+}
+
+/* RFC 6675 4 NextSeg() rule 4: the tail is lost with no data after it to
+ * bring SACKs: one rescue retransmission of the last segment, no RTO. */
+static void
+test_sack_rescue_retransmission(void **state)
+{
+	struct t *t = *state;
+	uint8_t o[40];
+	uint32_t a, blk[2];
+	unsigned int rexmits;
+
+	start(t);
+	establish_opts(t, o, opt_build(o, 1460, -1, true, false, 0));
+	grow_cwnd(t, 3);
+	a = t->rcv;
+	ssend(t, a - t->iss - 1, 6 * 1460); /* A..F, nothing more to send */
+	assert_int_equal(nout(t), 6);
+	clr(t);
+	/* A arrives; B and F are lost; C, D, E are SACKed */
+	blk[0] = a + 2 * 1460;
+	blk[1] = a + 3 * 1460;
+	pin_sack(t, a + 1460, blk, 1);
+	blk[1] = a + 4 * 1460;
+	pin_sack(t, a + 1460, blk, 1);
+	blk[1] = a + 5 * 1460;
+	pin_sack(t, a + 1460, blk, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_fast_retransmits, 1);
+	assert_int_equal(n_at(t, a + 1460), 1);
+	clr(t);
+	/* B's retransmission arrives: a partial ACK, nothing above to SACK */
+	adv(t, 10);
+	t->rcv = a + 5 * 1460;
+	pack(t);
+	assert_int_equal(n_at(t, a + 5 * 1460), 1);
+	check_payload(last(t), a - t->iss - 1 + 5 * 1460);
+	rexmits = fx_stats(t->fx).tcp_retransmits;
+	clr(t);
+	/* once per recovery: another ACK sends nothing */
+	pack(t);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_retransmits, rexmits);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	t->rcv = a + 6 * 1460;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
 /* ==== windows ==== */
 
 /* MUST-36 (probe a zero window), SHLD-29 (first probe after RTO), SHLD-30
@@ -3547,6 +3771,9 @@ main(void)
 		T(test_fast_retransmit_newreno),
 		T(test_early_retransmit),
 		T(test_sack_retransmits_holes_only),
+		T(test_sack_lost_retransmission_resent),
+		T(test_sack_retransmission_not_lost),
+		T(test_sack_rescue_retransmission),
 		T(test_zero_window_probe_must_36_37),
 		T(test_sender_sws_avoidance_must_38),
 		T(test_receiver_sws_avoidance_must_39),

@@ -154,6 +154,7 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(tcp_retransmits, "tcp_retransmits")                                                      \
 	X(tcp_rto, "tcp_rto")                                                                      \
 	X(tcp_fast_retransmits, "tcp_fast_retransmits")                                            \
+	X(tcp_lost_retransmits, "tcp_lost_retransmits") /* found lost by SACKs, not by the RTO */  \
 	X(tcp_challenge_acks, "tcp_challenge_acks")                                                \
 	X(tcp_challenge_acks_limited, "tcp_challenge_acks_limited")                                \
 	X(tcp_persist_probes, "tcp_persist_probes")                                                \

@@ -171,10 +171,11 @@ def run_echo(t, topo, sl, lp):
                 r["ok"] and r.get("seconds", 1e9) < TIME_LIMIT,
                 "%s, nft dropped %d" % ({k: v for k, v in r.items() if k != "ok"}, dropped))
         stk = settle(t, sl, base_in_use, "echo %d %%" % pct)
-        t.note("echo %d %%: retransmits %d (rto %d, fast %d), duplicates %d"
+        t.note("echo %d %%: retransmits %d (rto %d, fast %d, lost again %d), duplicates %d"
                % (pct, stk["tcp_retransmits"] - prev["tcp_retransmits"],
                   stk["tcp_rto"] - prev["tcp_rto"],
                   stk["tcp_fast_retransmits"] - prev["tcp_fast_retransmits"],
+                  stk.get("tcp_lost_retransmits", 0) - prev.get("tcp_lost_retransmits", 0),
                   sl.stats()["drops"].get("tcp_duplicate", 0)))
         prev = dict(stk)
     rc, secs = sl.stop(signal.SIGTERM, lp.STOP_LIMIT)
