@@ -1346,6 +1346,15 @@ stk_tcp_set_nodelay(struct stk_tcp_conn *c, bool on)
 	}
 }
 
+int
+stk_tcp_set_dscp(struct stk_tcp_conn *c, uint8_t dscp)
+{
+	if (!tcp_usable(c) || dscp > 63)
+		return -EINVAL;
+	c->tos = (uint8_t)(dscp << 2); /* ECN bits 0: sluice does not do ECN */
+	return 0;
+}
+
 void
 stk_tcp_set_keepalive(struct stk_tcp_conn *c, bool on)
 {

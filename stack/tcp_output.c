@@ -181,10 +181,11 @@ tcp_rcv_window(struct stk_tcp_conn *c, bool syn)
 }
 
 static void
-tcp_ip_tcp_hdr(struct rte_ipv4_hdr *ip, uint32_t src, uint32_t dst, uint16_t l4_len, uint8_t ttl)
+tcp_ip_tcp_hdr(struct rte_ipv4_hdr *ip, uint32_t src, uint32_t dst, uint16_t l4_len, uint8_t ttl,
+	       uint8_t tos)
 {
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
+	ip->type_of_service = tos;
 	ip->total_length = rte_cpu_to_be_16((uint16_t)(STK_IP4_HLEN + l4_len));
 	/* RFC 6864 4.1: the ID of an atomic datagram has no meaning */
 	ip->packet_id = 0;
@@ -288,7 +289,7 @@ tcp_xmit(struct stk_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	}
 	ip = (struct rte_ipv4_hdr *)(p + STK_ETH_HLEN);
 	th = (struct rte_tcp_hdr *)(ip + 1);
-	tcp_ip_tcp_hdr(ip, c->key.lip, c->key.rip, (uint16_t)(thl + len), ctx->ttl);
+	tcp_ip_tcp_hdr(ip, c->key.lip, c->key.rip, (uint16_t)(thl + len), ctx->ttl, c->tos);
 	th->src_port = c->key.lport;
 	th->dst_port = c->key.rport;
 	th->sent_seq = rte_cpu_to_be_32(seq);
@@ -398,7 +399,7 @@ tcp_reply_rst(struct stk_ctx *ctx, const struct stk_if *ifx, const struct rte_mb
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	oip = (struct rte_ipv4_hdr *)(eth + 1);
 	oth = (struct rte_tcp_hdr *)(oip + 1);
-	tcp_ip_tcp_hdr(oip, ip->dst_addr, ip->src_addr, TCP_HLEN, ctx->ttl);
+	tcp_ip_tcp_hdr(oip, ip->dst_addr, ip->src_addr, TCP_HLEN, ctx->ttl, 0);
 	oth->src_port = th->dst_port;
 	oth->dst_port = th->src_port;
 	if (th->tcp_flags & TH_ACK) {
@@ -448,7 +449,8 @@ tcp_reply_synack(struct stk_ctx *ctx, const struct stk_if *ifx, const struct rte
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	oip = (struct rte_ipv4_hdr *)(eth + 1);
 	oth = (struct rte_tcp_hdr *)(oip + 1);
-	tcp_ip_tcp_hdr(oip, ip->dst_addr, ip->src_addr, TCP_HLEN + TCP_OPTLEN_MSS, ctx->ttl);
+	tcp_ip_tcp_hdr(oip, ip->dst_addr, ip->src_addr, TCP_HLEN + TCP_OPTLEN_MSS, ctx->ttl,
+		       0);
 	oth->src_port = th->dst_port;
 	oth->dst_port = th->src_port;
 	oth->sent_seq = rte_cpu_to_be_32(iss);

@@ -201,6 +201,7 @@ struct stk_tcp_conn {
 	uint8_t snd_wscale;
 	uint8_t rcv_wscale;
 	uint32_t flags;
+	uint8_t tos; /* IPv4 TOS byte of what we send: DSCP << 2 (MUST-48) */
 	struct stk_ctx *ctx;
 	uint16_t mss;	  /* payload bytes per segment we send */
 	uint16_t rcv_mss; /* payload bytes per full segment we expect */

@@ -2591,6 +2591,32 @@ test_syn_broadcast_or_invalid_source_dropped_must_57_63(void **state)
 	assert_int_equal(state_count(t, STK_TCP_SYN_RECEIVED), 0);
 }
 
+/* MUST-48: the service sets the DSCP of what a connection sends, data
+ * and ACKs alike; out of range refused */
+static void
+test_dscp_per_connection_must_48(void **state)
+{
+	struct t *t = *state;
+
+	start(t);
+	establish(t);
+	ssend(t, 0, 10);
+	assert_int_equal(fx_ip4(last(t).m)->type_of_service, 0);
+	clr(t);
+	t->rcv += 10;
+	pack(t); /* (Nagle would hold the next small write until this) */
+	assert_int_equal(stk_tcp_set_dscp(t->svc.conn, 64), -EINVAL);
+	assert_int_equal(stk_tcp_set_dscp(t->svc.conn, 46), 0); /* EF */
+	ssend(t, 10, 10);
+	assert_int_equal(fx_ip4(last(t).m)->type_of_service, 46 << 2);
+	clr(t);
+	t->rcv += 10;
+	psend(t, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG, 0); /* the FIN is ACKed at once */
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(fx_ip4(last(t).m)->type_of_service, 46 << 2);
+	clr(t);
+}
+
 /* MUST-60: data the service sends is not held back waiting for more: on
  * an idle connection it leaves at once, with PSH */
 static void
@@ -3802,6 +3828,7 @@ main(void)
 		T(test_active_open_source_address_must_44_45),
 		T(test_syn_broadcast_or_invalid_source_dropped_must_57_63),
 		T(test_send_not_buffered_indefinitely_must_60),
+		T(test_dscp_per_connection_must_48),
 		T(test_ephemeral_port_not_reused_soon),
 		T(test_timestamp_offset_per_address_pair),
 		T(test_half_close_close_wait_last_ack_may_1),

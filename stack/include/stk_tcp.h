@@ -209,7 +209,8 @@ int stk_tcp_connect(struct stk_ctx *ctx, uint32_t dst_ip, uint16_t dst_port, uin
 
 /**
  * Copy up to @p len bytes of @p data into the send queue (bounded by
- * sndbuf) and send what the window, Nagle and SWS avoidance allow.
+ * sndbuf) and send what the window, Nagle and SWS avoidance allow; from
+ * the queue, segments carry the bytes as for stk_tcp_send_mbuf().
  * May be called before on_connected (data waits for the handshake).
  * @return bytes taken (0 when the queue is full: wait for on_sent), or
  *         -ENOTCONN, -EPIPE (after shutdown/close), -ENOBUFS (no mbuf).
@@ -217,10 +218,26 @@ int stk_tcp_connect(struct stk_ctx *ctx, uint32_t dst_ip, uint16_t dst_port, uin
 int stk_tcp_send(struct stk_tcp_conn *c, const void *data, uint32_t len);
 
 /**
- * Zero copy: queue the payload of the chain @p m as it is (small chains
- * are copied into the queue's last buffer instead). Taken whole when the
- * queue has any room (it may exceed sndbuf by this one call); the stack
- * owns @p m after 0. On error the caller keeps @p m.
+ * Zero copy: queue the payload of the chain @p m as it is.
+ *
+ * Not copied: the queue keeps the service's mbufs (from any pool; direct,
+ * indirect or with external buffers), and on an interface whose port takes
+ * chains (stk_if_conf.tx_max_segs >= 2) every segment, retransmissions
+ * included, is a header mbuf chained to indirect mbufs pointing into them,
+ * cut at any byte and across mbufs. The bytes may still be in a driver's
+ * hands after they are acknowledged: each buffer returns to its pool once
+ * the queue and every segment sent from it let go, and the service must
+ * not write to them after this call.
+ *
+ * Copied: a chain that fits in the room left in the queue's last buffer
+ * (small writes: a header, a line) goes there and @p m is freed at once;
+ * a segment's payload goes behind its headers when it is at most
+ * tcp.tx_copy_max bytes (STK_TCP_TX_COPY_MAX), on a port without chains,
+ * when it would need more pieces than the port takes, or when no mbuf is
+ * left for the references.
+ *
+ * Taken whole when the queue has any room (it may exceed sndbuf by this
+ * one call); the stack owns @p m after 0. On error the caller keeps @p m.
  * @return 0, -ENOBUFS (queue full: wait for on_sent), -ENOTCONN, -EPIPE.
  */
 int stk_tcp_send_mbuf(struct stk_tcp_conn *c, struct rte_mbuf *m);
@@ -276,6 +293,10 @@ void stk_tcp_abort_all(struct stk_ctx *ctx);
 
 /** Nagle's algorithm (RFC 9293 3.7.4) off (@p on true) or on. */
 void stk_tcp_set_nodelay(struct stk_tcp_conn *c, bool on);
+/** Differentiated services code point (0..63) of every segment this
+ *  connection sends from now on (RFC 9293 MUST-48, RFC 2474); 0 by
+ *  default. 0 or -EINVAL. */
+int stk_tcp_set_dscp(struct stk_tcp_conn *c, uint8_t dscp);
 /** Keepalive (RFC 9293 3.8.4) on or off for this connection. */
 void stk_tcp_set_keepalive(struct stk_tcp_conn *c, bool on);
 /** Replace the arg later callbacks receive. */
