@@ -377,7 +377,8 @@ echo_with_options(const uint8_t opt[8])
 /* RFC 9293 MUST-50 (RFC 1122 3.2.1.8): an option sluice does not know
  * (here a timestamp option) is ignored; every option's length is checked
  * against the header (RELIABILITY.md 1); source-routed datagrams are
- * dropped (RFC 7126 4.3-4.4), which is why MUST-51..53 never apply */
+ * dropped (RFC 7126 4.3-4.4), which is why MUST-51, MUST-52 and MUST-53
+ * (source routes) never apply */
 static void
 test_ip4_option_lengths_and_source_route_must_50(void **state)
 {
