@@ -260,8 +260,8 @@ fz_conn_check(const struct stk_tcp *tcp, const struct stk_tcp_conn *c, const cha
 	fz_ooo_check(tcp, c, who);
 	if (c->state == STK_TCP_TIME_WAIT || c->state == STK_TCP_CLOSED) {
 		FZ_CHECK(c->sq_nsegs == 0 && c->ooo_nsegs == 0,
-			 "%s: %s connection holds %u + %u mbufs", who,
-			 stk_tcp_state_name(c->state), c->sq_nsegs, c->ooo_nsegs);
+			 "%s: %s connection holds %u + %u mbufs", who, stk_tcp_state_name(c->state),
+			 c->sq_nsegs, c->ooo_nsegs);
 		return;
 	}
 	/* every byte sent and not acknowledged is still queued (a FIN and a
@@ -425,10 +425,16 @@ fz_seed_dir(void)
 void
 fz_write_seed(const char *dir, const char *name, const void *data, size_t len)
 {
-	char path[4096];
+	char path[4096], *slash;
 	FILE *f;
 
-	mkdir(dir, 0755);
+	/* mkdir -p */
+	snprintf(path, sizeof(path), "%s/", dir);
+	for (slash = strchr(path + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
 	FZ_CHECK(f != NULL, "cannot write %s: %s", path, strerror(errno));

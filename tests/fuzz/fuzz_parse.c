@@ -162,8 +162,8 @@ feed(const uint8_t *data, size_t size)
 		fz_check_output(fx->cap.pkts[i]);
 	fz_tcp_check(fx->stk, "parse");
 	FZ_CHECK(fx_in_use(fz_pool) == fx->baseline + fz_cap_segs(&fx->cap) + fz_held(fx->stk),
-		 "%u mbufs in use; baseline %u + %u sent + %u held by the stack", fx_in_use(fz_pool),
-		 fx->baseline, fz_cap_segs(&fx->cap), fz_held(fx->stk));
+		 "%u mbufs in use; baseline %u + %u sent + %u held by the stack",
+		 fx_in_use(fz_pool), fx->baseline, fz_cap_segs(&fx->cap), fz_held(fx->stk));
 	stack_down();
 }
 
@@ -277,29 +277,33 @@ tcp_seg(uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t
 static void
 write_seeds(const char *dir)
 {
+	/* clang-format off */
 	static const uint8_t syn_opts[] = {
-		2, 4, 0x05, 0xb4,		     /* MSS 1460 */
+		2, 4, 0x05, 0xb4, /* MSS 1460 */
 		4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, /* SACK-permitted, TS */
-		1, 3, 3, 7,			     /* NOP, WS 7 */
+		1, 3, 3, 7, /* NOP, WS 7 */
 	};
 	static const uint8_t ack_opts[] = {
-		1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1,		/* TS */
+		1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1, /* TS */
 		1, 1, 5, 18, 0, 0, 0, 9, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40, /* SACK x2 */
-		0, 0, 0, 0,					  /* EOL */
+		0, 0, 0, 0, /* EOL */
 	};
 	static const uint8_t odd_opts[] = {
 		30, 6, 1, 2, 3, 4, /* unknown kind, skipped */
-		1, 1, 1, 1, 1, 1,  /* NOPs */
-		2, 4, 0, 0,	   /* MSS 0 */
-		3, 3, 14, 0,	   /* WS 14, EOL */
+		1, 1, 1, 1, 1, 1, /* NOPs */
+		2, 4, 0, 0, /* MSS 0 */
+		3, 3, 14, 0, /* WS 14, EOL */
 	};
+	/* clang-format on */
 	const struct rte_ether_addr zero = {{0}};
 	struct rte_mbuf *m;
 
-	seed(dir, "arp_request", fx_arp(fz_pool, RTE_ARP_OP_REQUEST, &fx_mac_bcast, &fx_mac_peer,
-					FX_IP_PEER, &zero, FX_IP_US));
-	seed(dir, "arp_reply", fx_arp(fz_pool, RTE_ARP_OP_REPLY, &fx_mac_us, &fx_mac_peer,
-				      FX_IP_PEER, &fx_mac_us, FX_IP_US));
+	seed(dir, "arp_request",
+	     fx_arp(fz_pool, RTE_ARP_OP_REQUEST, &fx_mac_bcast, &fx_mac_peer, FX_IP_PEER, &zero,
+		    FX_IP_US));
+	seed(dir, "arp_reply",
+	     fx_arp(fz_pool, RTE_ARP_OP_REPLY, &fx_mac_us, &fx_mac_peer, FX_IP_PEER, &fx_mac_us,
+		    FX_IP_US));
 	seed(dir, "icmp_echo", fx_icmp_echo(fz_pool, FX_IP_PEER, FX_IP_US, 0x4242, 7, 32));
 	seed(dir, "udp_echo", fx_udp4(fz_pool, FX_IP_PEER, FX_IP_US, 5555, 7, 18));
 	seed(dir, "udp_take", fx_udp4(fz_pool, FX_IP_PEER, FX_IP_US, 5555, 9, 4));
@@ -318,16 +322,18 @@ write_seeds(const char *dir)
 	fx_ip4_fix(m);
 	seed(dir, "udp_fragment", m);
 	seed(dir, "ip_proto_47", fx_ip4_raw(fz_pool, FX_IP_PEER, FX_IP_US, 47, 24));
-	seed(dir, "tcp_syn", tcp_seg(LPORT, 1000, 0, RTE_TCP_SYN_FLAG, syn_opts, sizeof(syn_opts), 0));
+	seed(dir, "tcp_syn",
+	     tcp_seg(LPORT, 1000, 0, RTE_TCP_SYN_FLAG, syn_opts, sizeof(syn_opts), 0));
 	seed(dir, "tcp_syn_odd_opts",
 	     tcp_seg(LPORT, 1000, 0, RTE_TCP_SYN_FLAG, odd_opts, sizeof(odd_opts), 0));
 	seed(dir, "tcp_syn_data", tcp_seg(LPORT, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0, 20));
 	seed(dir, "tcp_syn_closed", tcp_seg(81, 1000, 0, RTE_TCP_SYN_FLAG, NULL, 0, 0));
-	seed(dir, "tcp_ack_data", tcp_seg(LPORT, 1001, 77, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
-					  ack_opts, sizeof(ack_opts), 100));
+	seed(dir, "tcp_ack_data",
+	     tcp_seg(LPORT, 1001, 77, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, ack_opts,
+		     sizeof(ack_opts), 100));
 	seed(dir, "tcp_rst", tcp_seg(LPORT, 1001, 0, RTE_TCP_RST_FLAG, NULL, 0, 0));
-	seed(dir, "tcp_fin_ack", tcp_seg(LPORT, 1001, 5, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL,
-					 0, 0));
+	seed(dir, "tcp_fin_ack",
+	     tcp_seg(LPORT, 1001, 5, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0, 0));
 	/* an 802.1Q tag in front of a UDP echo */
 	m = fx_udp4(fz_pool, FX_IP_PEER, FX_IP_US, 5555, 7, 8);
 	{

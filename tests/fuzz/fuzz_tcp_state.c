@@ -7,9 +7,10 @@
  * peer segments whose flags, sequence and acknowledgment numbers (as
  * offsets from the connection's RCV.NXT and SND.UNA/NXT/MAX), window,
  * options (timestamps, SACK blocks, raw bytes) and payload length come from
- * the input; time advances that fire retransmission, persist, keepalive,
- * FIN-WAIT-2 and TIME-WAIT timers; and the service's calls (send,
- * shutdown, close, abort, recved, nodelay, keepalive, connect).
+ * the input; ICMP errors quoting the connection (fragmentation needed with
+ * an MTU, unreachable, time exceeded...); time advances that fire retransmission, persist,
+ * keepalive, FIN-WAIT-2 and TIME-WAIT timers; and the service's calls (send, shutdown, close,
+ * abort, recved, nodelay, keepalive, connect).
  *
  * Every payload byte either side sends is a function of its sequence
  * number, so the harness checks that the service gets exactly the bytes
@@ -26,7 +27,8 @@
  *   u8 synopt  the peer's SYN: bit 0 MSS, 1 WS, 2 SACK-permitted, 3 TS,
  *              4 data on the SYN, 5 active open to peer 1 at the start
  *   u16 mss, u8 wscale, u16 window
- *   steps: u8 op (bits 0-2 kind, bit 3 peer) and the kind's arguments
+ *   steps: u8 op (bits 0-2 kind, bit 3 peer, bit 4 ICMP for kind 6) and
+ *   the kind's arguments
  */
 #include <errno.h>
 #include <string.h>
@@ -49,8 +51,8 @@ struct peer {
 	uint16_t mss;
 	uint8_t wscale;
 	uint16_t win;
-	uint32_t snd;	/* the peer's next sequence when no connection is known */
-	uint32_t rcv;	/* end of the highest sequence the stack sent it */
+	uint32_t snd; /* the peer's next sequence when no connection is known */
+	uint32_t rcv; /* end of the highest sequence the stack sent it */
 	bool rcv_set;
 	uint32_t tsecr; /* the stack's last TSval */
 	/* the service's side */
@@ -455,6 +457,51 @@ op_syn(struct peer *p, struct fz_in *in)
 		  (p->synopt & 0x10) ? 100 : 0);
 }
 
+/* kind 6 with bit 4: an ICMP error from the path, quoting one of our
+ * segments to the peer (sequence from SND.UNA); unreachable (code 4 with an
+ * MTU: fragmentation needed), time exceeded, parameter problem, source
+ * quench */
+static void
+op_icmp(struct peer *p, struct fz_in *in)
+{
+	static const uint8_t types[4] = {3, 11, 12, 4};
+	const struct stk_tcp_conn *c = conn_of(p);
+	uint8_t t = fz_u8(in), code = fz_u8(in) % 16, *icmp;
+	uint16_t mtu = fz_u16(in);
+	int16_t d = (int16_t)fz_u16(in);
+	uint32_t seq = (c != NULL ? c->snd_una : p->rcv) + (uint32_t)(int32_t)d;
+	struct rte_ipv4_hdr *qip;
+	struct rte_tcp_hdr *qth;
+	struct rte_mbuf *m;
+
+	if (p->lport == 0)
+		return;
+	m = fx_ip4_raw(fz_pool, FX_IP_PEER, FX_IP_US, IPPROTO_ICMP, 8 + 20 + 20);
+	icmp = (uint8_t *)fx_icmp(m);
+	memset(icmp, 0, 8 + 20 + 20);
+	icmp[0] = types[t % 4];
+	icmp[1] = code;
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	qip = (struct rte_ipv4_hdr *)(icmp + 8);
+	qip->version_ihl = RTE_IPV4_VHL_DEF;
+	qip->total_length = rte_cpu_to_be_16((uint16_t)(40 + (t >> 2) * 24));
+	qip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	qip->time_to_live = 64;
+	qip->next_proto_id = IPPROTO_TCP;
+	qip->src_addr = fx_ip(FX_IP_US);
+	qip->dst_addr = fx_ip(FX_IP_PEER);
+	qip->hdr_checksum = rte_ipv4_cksum(qip);
+	qth = (struct rte_tcp_hdr *)(qip + 1);
+	qth->src_port = rte_cpu_to_be_16(p->lport);
+	qth->dst_port = rte_cpu_to_be_16(p->pport);
+	qth->sent_seq = rte_cpu_to_be_32(seq);
+	qth->data_off = 0x50;
+	qth->tcp_flags = RTE_TCP_ACK_FLAG;
+	fx_icmp_fix(m);
+	fx_input(st.fx, m);
+}
+
 /* kind 2: time passes; timers run every 10 ms of it, as the loop does */
 static void
 op_time(struct fz_in *in)
@@ -565,7 +612,10 @@ step(struct fz_in *in)
 		op_ack_all(p);
 		break;
 	case 6:
-		op_syn(p, in);
+		if (op & 0x10)
+			op_icmp(p, in);
+		else
+			op_syn(p, in);
 		break;
 	default:
 		op_data(p, in);
@@ -618,7 +668,8 @@ handshake(void)
 static void
 stack_up(struct fz_in *in)
 {
-	static const uint32_t bufs[4][2] = {{8192, 8192}, {65536, 65536}, {4096, 262144}, {2048, 2048}};
+	static const uint32_t bufs[4][2] = {
+		{8192, 8192}, {65536, 65536}, {4096, 262144}, {2048, 2048}};
 	uint8_t conf = fz_u8(in), synopt = fz_u8(in);
 	struct stk_tcp_conf *tc;
 	unsigned int i;
@@ -891,6 +942,20 @@ write_seeds(const char *dir)
 	b8(&s, 0);
 	b8(&s, 9);
 	fz_write_seed(dir, "second_peer", s.b, s.n);
+
+	/* fragmentation needed (MTU 576) with data in flight, then the rest */
+	hdr(&s, 0x00, 0x05, 65535);
+	s_send(&s, 0, 6000);
+	b8(&s, 6 | 0x10);
+	b8(&s, 0);
+	b8(&s, 4);
+	b16(&s, 576);
+	b16(&s, 0);
+	s_time(&s, 201);
+	s_ack(&s, 0);
+	s_time(&s, 100);
+	s_ack(&s, 0);
+	fz_write_seed(dir, "icmp_needfrag", s.b, s.n);
 }
 
 int
