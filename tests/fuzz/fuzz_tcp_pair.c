@@ -31,11 +31,11 @@
 
 #include "fuzz_common.h"
 #include "sluice_service.h"
+#include "tcp_pair.h"
 #include "tcp_priv.h"
 
 #define ECHO_PORT 7
 #define WIRE_MAX 8192
-#define CHUNK 16384
 #define MS (FX_HZ / 1000)
 /* after the input runs out: R2 for a SYN is 3 minutes (MUST-23) */
 #define CLEAN_LIMIT_MS (15 * 60 * 1000ULL)
@@ -48,18 +48,10 @@ struct wire {
 	uint64_t seen;
 };
 
-struct client {
-	struct stk_tcp_conn *c;
-	uint64_t total, sent, rcvd;
-	bool shut, eof, closed;
-	enum stk_tcp_close_reason reason;
-	uint8_t buf[CHUNK];
-};
-
 static struct {
 	struct fx *a, *b;
 	struct wire ab, ba;
-	struct client cl;
+	struct tp_client cl;
 	struct fz_in in;
 	uint64_t now;
 	uint64_t clean_at; /* when the input ran out; 0 while it lasts */
@@ -69,16 +61,6 @@ static struct {
 } P;
 
 static bool verbose; /* FUZZ_VERBOSE set: one line per input */
-
-static uint8_t
-byte_at(uint64_t i)
-{
-	uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ULL;
-
-	x ^= x >> 29;
-	x *= 0xBF58476D1CE4E5B9ULL;
-	return (uint8_t)(x >> 40);
-}
 
 /* ---- the wire ---- */
 
@@ -200,94 +182,6 @@ wire_flush(struct wire *w)
 	w->n = 0;
 }
 
-/* ---- the client on A ---- */
-
-static void
-client_push(struct client *cl)
-{
-	while (cl->sent < cl->total) {
-		uint32_t n = (uint32_t)RTE_MIN(cl->total - cl->sent, (uint64_t)CHUNK), i;
-		int r;
-
-		n = RTE_MIN(n, stk_tcp_send_space(cl->c));
-		if (n == 0)
-			break;
-		for (i = 0; i < n; i++)
-			cl->buf[i] = byte_at(cl->sent + i);
-		r = stk_tcp_send(cl->c, cl->buf, n);
-		if (r <= 0)
-			break;
-		cl->sent += (uint64_t)r;
-	}
-	if (cl->sent == cl->total && !cl->shut) {
-		cl->shut = true;
-		FZ_CHECK(stk_tcp_shutdown(cl->c) == 0, "shutdown");
-	}
-}
-
-static void
-client_connected(void *arg, struct stk_tcp_conn *c)
-{
-	struct client *cl = arg;
-
-	cl->c = c;
-	client_push(cl);
-}
-
-static uint32_t
-client_data(void *arg, struct stk_tcp_conn *c, struct rte_mbuf *m, uint32_t len)
-{
-	struct client *cl = arg;
-	struct rte_mbuf *s;
-
-	RTE_SET_USED(c);
-	if (m == NULL) {
-		FZ_CHECK(!cl->eof, "end of stream twice");
-		cl->eof = true;
-		return 0;
-	}
-	FZ_CHECK(!cl->eof, "%u bytes after the end of stream", len);
-	for (s = m; s != NULL; s = s->next) {
-		const uint8_t *p = rte_pktmbuf_mtod(s, const uint8_t *);
-		uint16_t i;
-
-		for (i = 0; i < s->data_len; i++)
-			FZ_CHECK(p[i] == byte_at(cl->rcvd + i),
-				 "echoed byte %lu is %#x, sent as %#x",
-				 (unsigned long)(cl->rcvd + i), p[i], byte_at(cl->rcvd + i));
-		cl->rcvd += s->data_len;
-	}
-	FZ_CHECK(cl->rcvd <= cl->total, "%lu bytes echoed of %lu sent", (unsigned long)cl->rcvd,
-		 (unsigned long)cl->total);
-	rte_pktmbuf_free(m);
-	return len;
-}
-
-static void
-client_sent(void *arg, struct stk_tcp_conn *c, uint32_t space)
-{
-	RTE_SET_USED(c);
-	RTE_SET_USED(space);
-	client_push(arg);
-}
-
-static void
-client_close(void *arg, struct stk_tcp_conn *c, enum stk_tcp_close_reason why)
-{
-	struct client *cl = arg;
-
-	RTE_SET_USED(c);
-	cl->closed = true;
-	cl->reason = why;
-}
-
-static const struct stk_tcp_ops client_ops = {
-	.on_connected = client_connected,
-	.on_data = client_data,
-	.on_sent = client_sent,
-	.on_close = client_close,
-};
-
 /* ---- the echo on B, with a check of what it receives ---- */
 
 static int
@@ -303,20 +197,16 @@ static uint32_t
 srv_data(void *arg, struct stk_tcp_conn *c, struct rte_mbuf *m, uint32_t len)
 {
 	struct rte_mbuf *s;
+	uint64_t bad;
+	uint8_t got;
 
 	if (m != NULL) {
 		FZ_CHECK(c == P.srv, "data on a connection not accepted");
-		for (s = m; s != NULL; s = s->next) {
-			const uint8_t *p = rte_pktmbuf_mtod(s, const uint8_t *);
-			uint16_t i;
-
-			for (i = 0; i < s->data_len; i++)
-				FZ_CHECK(p[i] == byte_at(P.srv_rcvd + i),
-					 "byte %lu reached the echo as %#x, sent as %#x",
-					 (unsigned long)(P.srv_rcvd + i), p[i],
-					 byte_at(P.srv_rcvd + i));
+		FZ_CHECK(tp_stream_ok(m, P.srv_rcvd, &bad, &got),
+			 "byte %lu reached the echo as %#x, sent as %#x", (unsigned long)bad, got,
+			 tp_byte_at(bad));
+		for (s = m; s != NULL; s = s->next)
 			P.srv_rcvd += s->data_len;
-		}
 	}
 	return P.echo->tcp.on_data(arg, c, m, len);
 }
@@ -352,14 +242,7 @@ side_new(const char *name, struct wire *out, const char *ip, const struct rte_et
 	struct fx *fx = fx_new(fz_pool);
 	struct stk_tcp_conf *tc = &fx->conf.tcp;
 
-	fx->conf.name = name;
-	fx->conf.tx = wire_tx;
-	fx->conf.tx_arg = out;
-	fx->conf.ifs[0].ip = fx_ip(ip);
-	fx->conf.ifs[0].mac = *mac;
-	fx->conf.n_arp_static = 1;
-	fx->conf.arp_static[0].ip = fx_ip(peer_ip);
-	fx->conf.arp_static[0].mac = *peer_mac;
+	tp_side_conf(fx, name, wire_tx, out, ip, mac, peer_ip, peer_mac);
 	tc->max_conns = 8;
 	tc->time_wait_ms = 1000;
 	tc->r2_ms = 10000;
@@ -471,6 +354,8 @@ check(void)
 {
 	unsigned int expect;
 
+	/* the client records a wrong byte rather than aborting in a callback */
+	FZ_CHECK(P.cl.fault[0] == '\0', "client: %s", P.cl.fault);
 	fz_tcp_check(P.a->stk, "client stack");
 	fz_tcp_check(P.b->stk, "server stack");
 	expect = P.a->baseline + fz_held(P.a->stk) + fz_held(P.b->stk) + wire_segs(&P.ab) +
@@ -516,7 +401,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct client *cl = &P.cl;
+	struct tp_client *cl = &P.cl;
 	unsigned int baseline;
 	uint8_t conf;
 
@@ -535,10 +420,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	P.now = P.a->now;
 	set_time();
 	FZ_CHECK(stk_tcp_listen(P.b->stk, ECHO_PORT, &srv_ops, NULL) == 0, "listen");
-	FZ_CHECK(stk_tcp_connect(P.a->stk, fx_ip(FX_IP_PEER), ECHO_PORT, 0, &client_ops, cl,
+	FZ_CHECK(stk_tcp_connect(P.a->stk, fx_ip(FX_IP_PEER), ECHO_PORT, 0, &tp_client_ops, cl,
 				 &cl->c) == 0,
 		 "connect");
 	run();
+	FZ_CHECK(cl->fault[0] == '\0', "client: %s", cl->fault);
 	if (P.clean_at == 0)
 		P.clean_at = P.now;
 

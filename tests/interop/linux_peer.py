@@ -170,29 +170,40 @@ class Sluice:
             with self.lock:
                 self.lines.append(line)
 
+    @property
+    def port_dev(self):
+        """port0's device: af_packet on the root-namespace end of the veth."""
+        return "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
+
+    def eal_argv(self, cfg, lcores=("-l", "0,1")):
+        """sluice on @lcores reading @cfg: no PCI, in memory, this run's
+        file prefix, warnings only."""
+        return [self.exe] + list(lcores) + [
+            "--no-pci", "--in-memory", "--file-prefix", self.prefix, "--log-level",
+            "*:warning", "--", "--config", cfg]
+
+    def spawn_config(self, text, prefix="sl_interop_", lcores=("-l", "0,1"), extra=()):
+        """Write @text to a temporary INI file (close() removes it) and
+        spawn eal_argv() on it, @extra appended."""
+        fd, self.cfg_path = tempfile.mkstemp(prefix=prefix, suffix=".ini")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        self.spawn(self.eal_argv(self.cfg_path, lcores) + list(extra))
+
     def start(self):
-        dev = "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
         ip = "%s/%d" % (SLUICE_IP, PREFIX_LEN)
-        if self.base_config:
-            cfg = self.base_config
-            sets = ["sluice.service=udp-echo", "sluice.duration=0", "sluice.stats_interval=1",
-                    "port0.dev=" + dev, "port0.ip=" + ip, "port0.gateway=",
-                    "service.udp_port=%d" % ECHO_PORT]
-        else:
-            fd, self.cfg_path = tempfile.mkstemp(prefix="sl_interop_", suffix=".ini")
-            with os.fdopen(fd, "w") as f:
-                f.write("[sluice]\nservice = udp-echo\nduration = 0\nstats_interval = 1\n"
-                        "[port0]\ndev = %s\nip = %s\n[service]\nudp_port = %d\n"
-                        % (dev, ip, ECHO_PORT))
-            cfg = self.cfg_path
-            sets = []
-        argv = [self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix", self.prefix,
-                "--log-level", "*:warning", "--", "--config", cfg]
-        for s in sets:
+        mode = ["--mode", self.mode] if self.mode else []
+        if not self.base_config:
+            self.spawn_config("[sluice]\nservice = udp-echo\nduration = 0\nstats_interval = 1\n"
+                              "[port0]\ndev = %s\nip = %s\n[service]\nudp_port = %d\n"
+                              % (self.port_dev, ip, ECHO_PORT), extra=mode)
+            return
+        argv = self.eal_argv(self.base_config)
+        for s in ["sluice.service=udp-echo", "sluice.duration=0", "sluice.stats_interval=1",
+                  "port0.dev=" + self.port_dev, "port0.ip=" + ip, "port0.gateway=",
+                  "service.udp_port=%d" % ECHO_PORT]:
             argv += ["--set", s]
-        if self.mode:
-            argv += ["--mode", self.mode]
-        self.spawn(argv)
+        self.spawn(argv + mode)
 
     def spawn(self, argv):
         """Run sluice with argv, collecting its output in the background."""
@@ -331,6 +342,112 @@ def record_failure(t, e):
         t.check("step completed", False, "%s: %s" % (type(e).__name__, e))
 
 
+def in_use(sl):
+    """Mbufs in use per mempool of @sl, now."""
+    return {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
+
+
+def start_ready(t, sl, name="sluice starts and telemetry answers /sluice/stats",
+                fatal="sluice never became ready"):
+    """Start @sl and check (@name) that it becomes ready; if not, stop the
+    run with @fatal. Returns the baseline of in_use()."""
+    sl.start()
+    ok, why = sl.wait_ready(READY_TIMEOUT)
+    if not t.check(name, ok, why):
+        raise Fatal(fatal, reported=True)
+    return in_use(sl)
+
+
+def wait_stats(sl, cond, secs=5.0):
+    """/sluice/stats once cond(stats) holds, or after @secs."""
+    deadline = time.monotonic() + secs
+    while True:
+        st = sl.stats()
+        if cond(st) or time.monotonic() > deadline:
+            return st
+        time.sleep(0.2)
+
+
+def ns_json(topo, args, timeout, what):
+    """Run @args in the namespace; the last line it prints is a JSON result.
+    Fatal, naming @what, without one."""
+    p = sh(args, timeout=timeout, check=False, ns=topo.ns)
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise Fatal("%s exited %d without a result: %s %s"
+                    % (what, p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
+
+
+def arg_parser(doc):
+    """The command line every interop script starts from: --sluice and
+    -v/--verbose; the script adds its own options."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
+    return ap
+
+
+def exit_on_term():
+    """SIGTERM and SIGHUP (meson's timeout, kill) unwind through finally
+    blocks as Ctrl-C does, so namespaces and sluice processes go."""
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
+
+
+def note_output(t, sl, limit=4000):
+    """The tail of @sl's output as a note."""
+    t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-limit:])
+
+
+class Guard:
+    """The end of an interop script's main():
+
+        with lp.Guard(t, topo, a.verbose) as g:
+            sl = g.sluice(MySluice(...))
+            ...
+        return t.summary()
+
+    A step error (STEP_ERRORS) inside the block becomes a failed check and
+    goes no further; anything else propagates. Whatever ends the block, the
+    current sluice's output (the last one given to sluice()) is noted when
+    verbose or a check failed, then @cleanup runs (callables, in order),
+    every sluice given is closed (close() twice is harmless) and @topo
+    last. A script that replaces its Sluice mid-run hands the new one to
+    sluice() too."""
+
+    def __init__(self, t, topo, verbose, cleanup=()):
+        self.t = t
+        self.topo = topo
+        self.verbose = verbose
+        self.cleanup = list(cleanup)
+        self.sluices = []
+
+    def sluice(self, sl):
+        self.sluices.append(sl)
+        return sl
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, e, tb):
+        caught = typ is not None and issubclass(typ, STEP_ERRORS)
+        if caught:
+            record_failure(self.t, e)
+        try:
+            if self.sluices and (self.verbose or self.t.failed):
+                note_output(self.t, self.sluices[-1])
+            for f in self.cleanup:
+                f()
+            for sl in self.sluices:
+                sl.close()
+        finally:
+            self.topo.close()
+        return caught
+
+
 def drops(st, name):
     return st["drops"][name]
 
@@ -466,15 +583,13 @@ def run_checks(t, topo, sl):
 
 def main():
     global PYTHON
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
+    ap = arg_parser(__doc__)
     ap.add_argument("--config", help="base INI file (e.g. configs/af_packet.ini); the port, "
                     "address and service are set with --set; default: a generated file")
     ap.add_argument("--mode", choices=["rtc", "pipeline"],
                     help="sluice's --mode (default: the config's, rtc)")
     ap.add_argument("--python", default="/usr/bin/python3",
                     help="interpreter with scapy for the namespace side (default %(default)s)")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
     a = ap.parse_args()
     PYTHON = a.python
 
@@ -490,12 +605,7 @@ def main():
         print("0 passed, 1 failed")
         return 1
 
-    # SIGTERM (meson's timeout, kill) unwinds through the finally below,
-    # as Ctrl-C does.
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    exit_on_term()
 
     tag = str(os.getpid())
     t = Checks()

@@ -35,7 +35,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -149,11 +148,7 @@ def settle(t, sl, base_in_use, what):
 def run_echo(t, topo, sl, lp):
     topo.open()
     lp.sh(["ethtool", "-K", topo.peer_if, "tso", "off", "gso", "off"], ns=topo.ns)
-    sl.start()
-    ok, why = sl.wait_ready(lp.READY_TIMEOUT)
-    if not t.check("sluice (tcp-echo) starts", ok, why):
-        raise lp.Fatal("sluice never became ready", reported=True)
-    base_in_use = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
+    base_in_use = lp.start_ready(t, sl, "sluice (tcp-echo) starts")
     prev = dict(sl.stats()["stack"])
     for pct in LOSSES:
         hooks = nft_loss(lp, topo, pct)
@@ -171,11 +166,14 @@ def run_echo(t, topo, sl, lp):
                 r["ok"] and r.get("seconds", 1e9) < TIME_LIMIT,
                 "%s, nft dropped %d" % ({k: v for k, v in r.items() if k != "ok"}, dropped))
         stk = settle(t, sl, base_in_use, "echo %d %%" % pct)
-        t.note("echo %d %%: retransmits %d (rto %d, fast %d, lost again %d), duplicates %d"
+        t.note("echo %d %%: retransmits %d (rto %d, fast %d of them %d by the reordering "
+               "timer, lost again %d, loss probes %d), duplicates %d"
                % (pct, stk["tcp_retransmits"] - prev["tcp_retransmits"],
                   stk["tcp_rto"] - prev["tcp_rto"],
                   stk["tcp_fast_retransmits"] - prev["tcp_fast_retransmits"],
+                  stk.get("tcp_rack_recoveries", 0) - prev.get("tcp_rack_recoveries", 0),
                   stk.get("tcp_lost_retransmits", 0) - prev.get("tcp_lost_retransmits", 0),
+                  stk.get("tcp_tlp_probes", 0) - prev.get("tcp_tlp_probes", 0),
                   sl.stats()["drops"].get("tcp_duplicate", 0)))
         prev = dict(stk)
     rc, secs = sl.stop(signal.SIGTERM, lp.STOP_LIMIT)
@@ -287,9 +285,7 @@ def main():
         return server_main(sys.argv[2:])
     import linux_peer as lp
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
+    ap = lp.arg_parser(__doc__)
     a = ap.parse_args()
     skip = lp.preflight(("ip", "ethtool", "sysctl", "nft"),
                         why="network namespaces, veth, af_packet, nft")
@@ -302,32 +298,20 @@ def main():
         lcores = ["-l", "0,1"]
 
         def start(self):
-            dev = "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
-            fd, self.cfg_path = tempfile.mkstemp(prefix="sl_tcp_loss_", suffix=".ini")
-            with os.fdopen(fd, "w") as f:
-                f.write("[sluice]\nservice = %s\nduration = 0\nstats_interval = 0\n"
-                        "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
-                        "connect_ip = %s\nconnect_port = %d\n"
-                        "[tcp]\nmax_conns = 256\nrto_min_ms = 200\n"
-                        % (self.service, dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT,
-                           lp.PEER_IP, FETCH_PORT))
-            self.argv = [self.exe] + self.lcores + [
-                "--no-pci", "--in-memory", "--file-prefix", self.prefix, "--log-level",
-                "*:warning", "--", "--config", self.cfg_path]
-            if self.mode:
-                self.argv += ["--mode", self.mode]
-            self.spawn(self.argv)
+            self.spawn_config("[sluice]\nservice = %s\nduration = 0\nstats_interval = 0\n"
+                              "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
+                              "connect_ip = %s\nconnect_port = %d\n"
+                              "[tcp]\nmax_conns = 256\nrto_min_ms = 200\n"
+                              % (self.service, self.port_dev, lp.SLUICE_IP, lp.PREFIX_LEN,
+                                 ECHO_PORT, lp.PEER_IP, FETCH_PORT), "sl_tcp_loss_",
+                              self.lcores, ["--mode", self.mode] if self.mode else [])
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    lp.exit_on_term()
 
     tag = "l%d" % os.getpid()
     t = lp.Checks()
     topo = lp.Topology(tag)
     exe = os.path.abspath(a.sluice)
-    sl = LossSluice(exe, topo, tag)
 
     def make_fetch():
         s = LossSluice(exe, topo, tag)
@@ -340,18 +324,12 @@ def main():
         s.service = "tcp-fetch"
         s.lcores = ["--lcores", "(0-2)@(0-1)"]
         return s
-    try:
+    with lp.Guard(t, topo, a.verbose) as g:
+        sl = g.sluice(LossSluice(exe, topo, tag))
         base_in_use = run_echo(t, topo, sl, lp)
         sl.close()
         run_fetch(t, topo, make_fetch, lp, base_in_use)
         run_fetch_pipeline(t, topo, make_fetch_pipeline, lp, base_in_use)
-    except lp.STEP_ERRORS as e:
-        lp.record_failure(t, e)
-    finally:
-        if a.verbose or t.failed:
-            t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
-        sl.close()
-        topo.close()
     return t.summary()
 
 

@@ -36,7 +36,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -222,22 +221,12 @@ def run_checks(t, topo, sl, lp):
     lp.sh(["ethtool", "-K", topo.peer_if, "tso", "off", "gso", "off"], ns=topo.ns)
     t.note("namespace %s, %s (root) <-> %s (%s/%d)"
            % (topo.ns, topo.host_if, topo.peer_if, lp.PEER_IP, lp.PREFIX_LEN))
-    sl.start()
+    base_in_use = lp.start_ready(t, sl)
     t.note("started: " + " ".join(sl.argv))
-    ok, why = sl.wait_ready(lp.READY_TIMEOUT)
-    if not t.check("sluice starts and telemetry answers /sluice/stats", ok, why):
-        raise lp.Fatal("sluice never became ready", reported=True)
-    base = sl.stats()
-    base_in_use = {k: v["in_use"] for k, v in base["mempools"].items()}
 
-    p = lp.sh(["/usr/bin/python3", os.path.abspath(__file__), "client", "--dst", lp.SLUICE_IP,
-               "--port", str(ECHO_PORT), "--closed-port", str(CLOSED_PORT)],
-              timeout=600, check=False, ns=topo.ns)
-    try:
-        res = json.loads(p.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise lp.Fatal("client exited %d without a result: %s %s"
-                       % (p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
+    res = lp.ns_json(topo, ["/usr/bin/python3", os.path.abspath(__file__), "client", "--dst",
+                            lp.SLUICE_IP, "--port", str(ECHO_PORT), "--closed-port",
+                            str(CLOSED_PORT)], 600, "client")
     for r in res["sizes"]:
         t.check("TCP echo %8d B: SHA-256 of the echo matches, EOF after it" % r["size"],
                 r["ok"], "%s" % {k: v for k, v in r.items() if k not in ("ok",)})
@@ -248,13 +237,8 @@ def run_checks(t, topo, sl, lp):
             res["closed_port"] == "refused", res["closed_port"])
 
     n_conns = len(SIZES) + PARALLEL
-    deadline = time.monotonic() + 5
-    while True:
-        st = sl.stats()
-        stk = st["stack"]
-        if stk["tcp_closed"] >= n_conns or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    st = lp.wait_stats(sl, lambda st: st["stack"]["tcp_closed"] >= n_conns)
+    stk = st["stack"]
     t.check("stack.tcp_accepted == %d" % n_conns, stk["tcp_accepted"] == n_conns,
             "%d" % stk["tcp_accepted"])
     t.check("stack.tcp_closed == %d (every connection ended with FIN)" % n_conns,
@@ -292,19 +276,10 @@ def run_checks(t, topo, sl, lp):
 
 
 def run_http_checks(t, topo, sl, lp):
-    sl.start()
-    ok, why = sl.wait_ready(lp.READY_TIMEOUT)
-    if not t.check("sluice (http) starts", ok, why):
-        raise lp.Fatal("sluice (http) never became ready", reported=True)
-    base = sl.stats()
-    base_in_use = {k: v["in_use"] for k, v in base["mempools"].items()}
-    p = lp.sh(["/usr/bin/python3", os.path.abspath(__file__), "http", "--dst", lp.SLUICE_IP,
-               "--port", str(ECHO_PORT)], timeout=120, check=False, ns=topo.ns)
-    try:
-        res = json.loads(p.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise lp.Fatal("http client exited %d without a result: %s %s"
-                       % (p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
+    base_in_use = lp.start_ready(t, sl, "sluice (http) starts",
+                                 "sluice (http) never became ready")
+    res = lp.ns_json(topo, ["/usr/bin/python3", os.path.abspath(__file__), "http", "--dst",
+                            lp.SLUICE_IP, "--port", str(ECHO_PORT)], 120, "http client")
     t.check("HTTP: 50 keep-alive requests on one connection answered 200",
             res.get("keepalive_ok") == 50, "%s" % res)
     t.check("HTTP: GET / (not http_path) is 404", res.get("missing_status") == 404,
@@ -344,9 +319,7 @@ def main():
         return http_main(sys.argv[2:])
     import linux_peer as lp
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
+    ap = lp.arg_parser(__doc__)
     a = ap.parse_args()
     skip = lp.preflight(("ip", "ethtool", "sysctl"))
     if skip is not None:
@@ -356,42 +329,25 @@ def main():
         service = "tcp-echo"
 
         def start(self):
-            dev = "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
-            fd, self.cfg_path = tempfile.mkstemp(prefix="sl_tcp_interop_", suffix=".ini")
-            with os.fdopen(fd, "w") as f:
-                f.write("[sluice]\nservice = %s\nduration = 0\nstats_interval = 1\n"
-                        "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
-                        "http_path = %s\nhttp_body = %s\n"
-                        "[tcp]\nmax_conns = 256\n"
-                        % (self.service, dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT,
-                           HTTP_PATH, HTTP_BODY_INI))
-            self.argv = [self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix",
-                         self.prefix, "--log-level", "*:warning", "--", "--config",
-                         self.cfg_path]
-            self.spawn(self.argv)
+            self.spawn_config("[sluice]\nservice = %s\nduration = 0\nstats_interval = 1\n"
+                              "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
+                              "http_path = %s\nhttp_body = %s\n"
+                              "[tcp]\nmax_conns = 256\n"
+                              % (self.service, self.port_dev, lp.SLUICE_IP, lp.PREFIX_LEN,
+                                 ECHO_PORT, HTTP_PATH, HTTP_BODY_INI), "sl_tcp_interop_")
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    lp.exit_on_term()
 
     tag = "t%d" % os.getpid()
     t = lp.Checks()
     topo = lp.Topology(tag)
-    sl = TcpSluice(os.path.abspath(a.sluice), topo, tag)
-    try:
+    with lp.Guard(t, topo, a.verbose) as g:
+        sl = g.sluice(TcpSluice(os.path.abspath(a.sluice), topo, tag))
         run_checks(t, topo, sl, lp)
         sl.close()
-        sl = TcpSluice(os.path.abspath(a.sluice), topo, tag)
+        sl = g.sluice(TcpSluice(os.path.abspath(a.sluice), topo, tag))
         sl.service = "http"
         run_http_checks(t, topo, sl, lp)
-    except lp.STEP_ERRORS as e:
-        lp.record_failure(t, e)
-    finally:
-        if a.verbose or t.failed:
-            t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
-        sl.close()
-        topo.close()
     return t.summary()
 
 

@@ -46,7 +46,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -1422,9 +1421,7 @@ def main():
         return linux_server_main(sys.argv[2:])
     import linux_peer as lp
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
+    ap = lp.arg_parser(__doc__)
     ap.add_argument("--only", metavar="REGEX",
                     help="run only the scenarios whose name matches (and no flood)")
     ap.add_argument("--trace", action="store_true",
@@ -1444,21 +1441,14 @@ def main():
         port = ECHO_PORT
 
         def start(self):
-            dev = "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
-            fd, self.cfg_path = tempfile.mkstemp(prefix="sl_tcp_states_", suffix=".ini")
-            with os.fdopen(fd, "w") as f:
-                f.write("[sluice]\nservice = %s\nduration = 0\nstats_interval = 0\n"
-                        "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n[tcp]\n%s"
-                        % (self.service, dev, SL_IP, lp.PREFIX_LEN, self.port,
-                           "".join("%s = %s\n" % kv for kv in SL_TCP.items())))
-            self.spawn([self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix",
-                        self.prefix, "--log-level", "*:warning", "--", "--config",
-                        self.cfg_path])
+            self.spawn_config("[sluice]\nservice = %s\nduration = 0\nstats_interval = 0\n"
+                              "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
+                              "[tcp]\n%s"
+                              % (self.service, self.port_dev, SL_IP, lp.PREFIX_LEN, self.port,
+                                 "".join("%s = %s\n" % kv for kv in SL_TCP.items())),
+                              "sl_tcp_states_")
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    lp.exit_on_term()
 
     tag = "s%d" % os.getpid()
     t = lp.Checks()
@@ -1525,12 +1515,8 @@ def main():
 
         # sluice 1: http (the server closes first)
         sl.service, sl.port = "http", HTTP_PORT
-        sl.start()
-        ok, why = sl.wait_ready(lp.READY_TIMEOUT)
-        if not t.check("sluice (http) starts", ok, why):
-            raise lp.Fatal("sluice never became ready", reported=True)
+        base = lp.start_ready(t, sl, "sluice (http) starts")
         sluice.attach(sl)
-        base = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
         run.scenarios(pick(HTTP_SCENARIOS, a.only), linux, sluice, base)
         rc, secs = sl.stop(signal.SIGTERM, lp.STOP_LIMIT)
         t.check("sluice (http): SIGTERM, exit 0, every mbuf returned",
@@ -1541,12 +1527,8 @@ def main():
 
         # sluice 2: tcp-echo
         sl = StateSluice(os.path.abspath(a.sluice), topo, tag)
-        sl.start()
-        ok, why = sl.wait_ready(lp.READY_TIMEOUT)
-        if not t.check("sluice (tcp-echo) starts", ok, why):
-            raise lp.Fatal("sluice never became ready", reported=True)
+        base = lp.start_ready(t, sl, "sluice (tcp-echo) starts")
         sluice.attach(sl)
-        base = {k: v["in_use"] for k, v in sl.stats()["mempools"].items()}
         run.scenarios(pick(ECHO_SCENARIOS, a.only), linux, sluice, base)
         if a.only is None:
             run_flood(t, sluice, ns, base, run)
@@ -1562,7 +1544,7 @@ def main():
             run.table()
         t.note("wall time %.1f s" % (time.monotonic() - t_start))
         if a.verbose or t.failed:
-            t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
+            lp.note_output(t, sl)
         sl.close()
         for w in wires:
             w.close()

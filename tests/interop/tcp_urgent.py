@@ -32,7 +32,6 @@ import random
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 
@@ -124,20 +123,10 @@ def client_main(argv):
 def run_checks(t, topo, sl, lp, tp):
     topo.open()
     lp.sh(["ethtool", "-K", topo.peer_if, "tso", "off", "gso", "off"], ns=topo.ns)
-    sl.start()
-    ok, why = sl.wait_ready(lp.READY_TIMEOUT)
-    if not t.check("sluice starts and telemetry answers /sluice/stats", ok, why):
-        raise lp.Fatal("sluice never became ready", reported=True)
-    base = sl.stats()
-    base_in_use = {k: v["in_use"] for k, v in base["mempools"].items()}
+    base_in_use = lp.start_ready(t, sl)
 
-    p = lp.sh(["/usr/bin/python3", os.path.abspath(__file__), "client", "--dst", lp.SLUICE_IP,
-               "--port", str(ECHO_PORT)], timeout=180, check=False, ns=topo.ns)
-    try:
-        res = json.loads(p.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise lp.Fatal("client exited %d without a result: %s %s"
-                       % (p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
+    res = lp.ns_json(topo, ["/usr/bin/python3", os.path.abspath(__file__), "client", "--dst",
+                            lp.SLUICE_IP, "--port", str(ECHO_PORT)], 180, "client")
     names = {"small": "'hello' + 'abc' (MSG_OOB) + 'tail'",
              "interleaved": "20 one-byte MSG_OOB sends between normal writes",
              "big": "%d B sent with MSG_OOB (pointer past 64 KiB), then 1000 B" % BIG}
@@ -147,13 +136,8 @@ def run_checks(t, topo, sl, lp, tp):
                 "%s" % {x: v for x, v in r.items() if x != "ok"})
 
     n_conns = len(names)
-    deadline = time.monotonic() + 5
-    while True:
-        st = sl.stats()
-        stk = st["stack"]
-        if stk["tcp_closed"] >= n_conns or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    st = lp.wait_stats(sl, lambda st: st["stack"]["tcp_closed"] >= n_conns)
+    stk = st["stack"]
     t.check("stack.tcp_urgent_rcvd >= %d (sluice saw the urgent pointer)" % n_conns,
             stk.get("tcp_urgent_rcvd", 0) >= n_conns, "%s" % stk.get("tcp_urgent_rcvd"))
     t.check("stack.tcp_accepted == tcp_closed == %d (all ended with FIN)" % n_conns,
@@ -182,9 +166,7 @@ def main():
     import linux_peer as lp
     import tcp_peer as tp
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
+    ap = lp.arg_parser(__doc__)
     a = ap.parse_args()
     skip = lp.preflight(("ip", "ethtool", "sysctl"))
     if skip is not None:
@@ -192,36 +174,20 @@ def main():
 
     class EchoSluice(lp.Sluice):
         def start(self):
-            dev = "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
-            fd, self.cfg_path = tempfile.mkstemp(prefix="sl_urg_interop_", suffix=".ini")
-            with os.fdopen(fd, "w") as f:
-                f.write("[sluice]\nservice = tcp-echo\nduration = 0\nstats_interval = 1\n"
-                        "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
-                        "[tcp]\nmax_conns = 64\n"
-                        % (dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT))
-            self.argv = [self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix",
-                         self.prefix, "--log-level", "*:warning", "--", "--config",
-                         self.cfg_path]
-            self.spawn(self.argv)
+            self.spawn_config("[sluice]\nservice = tcp-echo\nduration = 0\nstats_interval = 1\n"
+                              "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
+                              "[tcp]\nmax_conns = 64\n"
+                              % (self.port_dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT),
+                              "sl_urg_interop_")
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    lp.exit_on_term()
 
     tag = "u%d" % os.getpid()
     t = lp.Checks()
     topo = lp.Topology(tag)
-    sl = EchoSluice(os.path.abspath(a.sluice), topo, tag)
-    try:
+    with lp.Guard(t, topo, a.verbose) as g:
+        sl = g.sluice(EchoSluice(os.path.abspath(a.sluice), topo, tag))
         run_checks(t, topo, sl, lp, tp)
-    except lp.STEP_ERRORS as e:
-        lp.record_failure(t, e)
-    finally:
-        if a.verbose or t.failed:
-            t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
-        sl.close()
-        topo.close()
     return t.summary()
 
 

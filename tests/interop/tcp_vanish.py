@@ -589,13 +589,8 @@ def run_exchange(t, lp, topo, sl, base_in_use):
         m = re.search(r"(\d+) received", p.stdout)
         t.check("ping -s %d: 2 replies" % size, m is not None and m.group(1) == "2",
                 p.stdout.strip().splitlines()[-2:] if p.stdout else p.stderr.strip())
-    p = lp.sh(["/usr/bin/python3", os.path.abspath(__file__), "exchange", "--dst",
-               lp.SLUICE_IP], timeout=120, check=False, ns=topo.ns)
-    try:
-        res = json.loads(p.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise lp.Fatal("exchange exited %d: %s %s" % (p.returncode, p.stdout[-1000:],
-                                                      p.stderr[-1000:]))
+    res = lp.ns_json(topo, ["/usr/bin/python3", os.path.abspath(__file__), "exchange",
+                            "--dst", lp.SLUICE_IP], 120, "exchange")
     t.check("UDP to closed port %d: ICMP port unreachable" % CLOSED_PORT,
             res["udp_closed"] == "refused", res["udp_closed"])
     t.check("TCP to closed port %d: RST" % CLOSED_PORT, res["tcp_closed"] == "refused",
@@ -792,10 +787,8 @@ def main():
         return udp_main(sys.argv[2:])
     import linux_peer as lp
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sluice", required=True, help="path of the sluice binary")
+    ap = lp.arg_parser(__doc__)
     ap.add_argument("--keep-pcap", help="copy the capture here")
-    ap.add_argument("-v", "--verbose", action="store_true", help="print sluice's output")
     a = ap.parse_args()
     skip = lp.preflight(("ip", "ethtool", "sysctl", "nft", "tcpdump", "nc", "ping"),
                         why="network namespaces, veth, af_packet, nft, tcpdump")
@@ -811,39 +804,31 @@ def main():
         service = "tcp-echo"
 
         def start(self):
-            dev = "net_af_packet0,iface=%s,qpairs=1" % self.topo.host_if
-            fd, self.cfg_path = tempfile.mkstemp(prefix="sl_tcp_vanish_", suffix=".ini")
-            with os.fdopen(fd, "w") as f:
-                f.write("[sluice]\nservice = %s\nduration = 0\nstats_interval = 0\n"
-                        "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
-                        "udp_port = %d\n"
-                        "[tcp]\nmax_conns = 256\nr2 = %d\nrto_min_ms = 200\n"
-                        "keepalive = %s\nkeepalive_idle = %d\nkeepalive_intvl = %d\n"
-                        "keepalive_probes = %d\n"
-                        % (self.service, dev, lp.SLUICE_IP, lp.PREFIX_LEN, ECHO_PORT,
-                           ECHO_PORT, R2_S,
-                           "yes" if self.keepalive else "no", KA_IDLE_S, KA_INTVL_S,
-                           KA_PROBES))
-            self.argv = [self.exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix",
-                         self.prefix, "--log-level", "*:warning", "--", "--config",
-                         self.cfg_path]
-            self.spawn(self.argv)
+            self.spawn_config("[sluice]\nservice = %s\nduration = 0\nstats_interval = 0\n"
+                              "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
+                              "udp_port = %d\n"
+                              "[tcp]\nmax_conns = 256\nr2 = %d\nrto_min_ms = 200\n"
+                              "keepalive = %s\nkeepalive_idle = %d\nkeepalive_intvl = %d\n"
+                              "keepalive_probes = %d\n"
+                              % (self.service, self.port_dev, lp.SLUICE_IP, lp.PREFIX_LEN,
+                                 ECHO_PORT, ECHO_PORT, R2_S,
+                                 "yes" if self.keepalive else "no", KA_IDLE_S, KA_INTVL_S,
+                                 KA_PROBES), "sl_tcp_vanish_")
 
-    def on_term(signum, frame):
-        raise SystemExit(128 + signum)
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGHUP, on_term)
+    lp.exit_on_term()
 
     tag = "v%d" % os.getpid()
     t = lp.Checks()
     topo = lp.Topology(tag)
     exe = os.path.abspath(a.sluice)
-    sl = VanishSluice(exe, topo, tag)
     cap = None
     pdir = tempfile.mkdtemp(prefix="sl_vanish_pcap_")
     pcap = os.path.join(pdir, "sluice.pcap")
     mac = None
-    try:
+    # the capture stops before sluice and the namespace go
+    with lp.Guard(t, topo, a.verbose, [lambda: cap is not None and cap.close(),
+                                       lambda: shutil.rmtree(pdir, ignore_errors=True)]) as g:
+        sl = g.sluice(VanishSluice(exe, topo, tag))
         topo.open()
         lp.sh(["ethtool", "-K", topo.peer_if, "tso", "off", "gso", "off", "gro", "off"],
               ns=topo.ns)
@@ -860,7 +845,7 @@ def main():
         sent = stop(t, lp, sl, "keepalive off")
         sl.close()
 
-        sl = VanishSluice(exe, topo, tag)
+        sl = g.sluice(VanishSluice(exe, topo, tag))
         sl.keepalive = True
         base_in_use = start(t, lp, sl, "keepalive on")
         run_keepalive(t, lp, topo, sl, base_in_use)
@@ -868,7 +853,7 @@ def main():
         sl.close()
 
         # UDP for the capture: tcp-echo sends none but in ICMP quotes
-        sl = VanishSluice(exe, topo, tag)
+        sl = g.sluice(VanishSluice(exe, topo, tag))
         sl.service = "udp-echo"
         start(t, lp, sl, "udp-echo")
         p = lp.sh(["/usr/bin/python3", os.path.abspath(__file__), "udp", "--dst",
@@ -913,16 +898,6 @@ def main():
                                                         kinds.get("tcp_max_payload", 0)))
         if a.keep_pcap:
             shutil.copy(pcap, a.keep_pcap)
-    except lp.STEP_ERRORS as e:
-        lp.record_failure(t, e)
-    finally:
-        if a.verbose or t.failed:
-            t.note("sluice output:\n" + (sl.output() if sl.proc else "(not started)")[-4000:])
-        if cap is not None:
-            cap.close()
-        sl.close()
-        topo.close()
-        shutil.rmtree(pdir, ignore_errors=True)
     return t.summary()
 
 
