@@ -300,18 +300,24 @@ tcp_dupthresh(const struct stk_tcp_conn *c)
 }
 
 /* RFC 5681 3.2 and RFC 6582 3.2 (NewReno), RFC 6675 5 with SACK: enter
- * fast retransmit and recovery. */
-static void
+ * fast retransmit and recovery (also when the reordering window passed,
+ * RFC 8985 6.2). false if it may not start. */
+bool
 tcp_enter_recovery(struct stk_tcp_conn *c)
 {
 	/* RFC 6582 4.1: duplicate ACKs for data sent before a timeout
 	 * (go-back-N duplicates) start no recovery */
 	if ((c->flags & CF_AFTER_RTO) && seq_le(c->snd_una, c->recover))
-		return;
+		return false;
 	c->ssthresh = RTE_MAX(tcp_flight_size(c) / 2, 2u * c->mss); /* RFC 5681 (4) */
 	c->recover = c->snd_max;
 	c->flags |= CF_RECOVERY;
-	c->flags &= ~CF_RESCUED;
+	/* the episode's one reduction covers a loss a probe repaired too */
+	c->flags &= ~(CF_RESCUED | CF_TLP | CF_TLP_RXT);
+	if (c->deadline[TT_REO] != 0)
+		tcp_timer_clear(c, TT_REO);
+	if (c->flags & CF_PTO)
+		tcp_rtx_arm(c); /* the RTO again: no probes in recovery */
 	c->high_rxt = c->snd_una;
 	c->lost_lo = c->lost_hi = c->snd_una;
 	c->n_rxt = 0;
@@ -320,6 +326,52 @@ tcp_enter_recovery(struct stk_tcp_conn *c)
 	tcp_rxt_sent(c, c->snd_una, c->high_rxt - c->snd_una);
 	c->cwnd = (c->flags & CF_SACK) ? c->ssthresh : c->ssthresh + TCP_DUPTHRESH * c->mss;
 	c->ctx->stats.tcp_fast_retransmits++;
+	return true;
+}
+
+/* RFC 8985 7.4: the end of a probe's episode. A probe of new data needs no
+ * verdict; a retransmission that a D-SACK (RFC 2883: the first block, at
+ * or below the ACK) reports as redundant was spurious; one passed by the
+ * cumulative ACK without that repaired a loss. At an ACK that reaches
+ * exactly its end the verdict waits for a later ACK, or for the next
+ * probe (tcp_pto_timeout()). */
+static void
+tcp_tlp_ack(struct stk_tcp_conn *c, const struct tcp_seg *seg)
+{
+	const struct tcp_sack_blk *d = &seg->opt.sack[0];
+
+	if ((c->flags & CF_TLP_RXT) && (seg->opt.present & TOPT_SACK) && seg->opt.n_sack > 0 &&
+	    seq_le(d->end, seg->ack) && seq_le(d->start, c->tlp_seq) &&
+	    seq_lt(c->tlp_seq, d->end)) {
+		c->flags &= ~(CF_TLP | CF_TLP_RXT);
+		return;
+	}
+	if (seq_lt(seg->ack, c->tlp_high))
+		return;
+	if (!(c->flags & CF_TLP_RXT))
+		c->flags &= ~CF_TLP;
+	else if (seq_gt(seg->ack, c->tlp_high))
+		tcp_tlp_loss(c);
+}
+
+/* RFC 8985 6.2, ordered by sequence instead of time: outside recovery, a
+ * hole below SACKed data was sent before that data (original data goes
+ * in sequence order, and the hole was not retransmitted: no recovery, no
+ * timeout since), so once the reordering window passes without it, it is
+ * lost (tcp_reo_timeout()). The window runs from the first SACK above the
+ * hole; a cumulative ACK that leaves a hole starts it again, for the next
+ * one. Without an RTT sample DupThresh and the RTO decide alone. */
+static void
+tcp_reo_arm(struct stk_tcp_conn *c, bool advanced)
+{
+	if (c->n_sack == 0 || !seq_lt(c->snd_una, c->sack[0].start) || c->rtt_min == 0 ||
+	    ((c->flags & CF_AFTER_RTO) && seq_le(c->snd_una, c->recover))) {
+		if (c->deadline[TT_REO] != 0)
+			tcp_timer_clear(c, TT_REO);
+		return;
+	}
+	if (c->deadline[TT_REO] == 0 || advanced)
+		tcp_timer_set(c, TT_REO, c->ctx->now + tcp_reo_wnd(c));
 }
 
 /* RFC 7323 4.1: an RTT sample from the echoed timestamp; false if the
@@ -344,11 +396,13 @@ tcp_ack_input(struct stk_tcp_conn *c, const struct tcp_seg *seg)
 {
 	struct stk_ctx *ctx = c->ctx;
 	uint32_t ack = seg->ack, wnd = seg->wnd << c->snd_wscale, acked;
-	bool new_sack = false;
+	bool new_sack = false, advanced = seq_gt(ack, c->snd_una);
 
 	if ((c->flags & CF_SACK) && (seg->opt.present & TOPT_SACK))
 		new_sack = tcp_sack_update(c, &seg->opt);
-	if (seq_gt(ack, c->snd_una)) {
+	if (unlikely(c->flags & CF_TLP))
+		tcp_tlp_ack(c, seg);
+	if (advanced) {
 		acked = ack - c->snd_una;
 		/* RTT: RFC 7323 4 (timestamps) or RFC 6298 3 (one timed
 		 * segment, never a retransmitted one: Karn) */
@@ -428,6 +482,8 @@ tcp_ack_input(struct stk_tcp_conn *c, const struct tcp_seg *seg)
 	if ((c->flags & (CF_RECOVERY | CF_SACK)) == (CF_RECOVERY | CF_SACK) && c->n_rxt > 0 &&
 	    (seg->opt.present & TOPT_SACK))
 		tcp_sack_lost_rexmit(c, tcp_sack_high(c, &seg->opt));
+	if ((c->flags & (CF_RECOVERY | CF_SACK)) == CF_SACK)
+		tcp_reo_arm(c, advanced);
 	/* window update: only from a segment newer than the last one that
 	 * set it (SND.WL1, SND.WL2). A segment acknowledging more than that
 	 * one did is newer too, even if its sequence number is older (a
@@ -907,7 +963,7 @@ tcp_conn_input(struct stk_tcp_conn *c, const struct stk_if *ifx, struct rte_mbuf
 	struct stk_tcp *tcp = ctx->tcp;
 	uint32_t rwnd, slen;
 	uint8_t flags = seg->flags;
-	bool ok;
+	bool ok, dup = false;
 
 	if (c->state == STK_TCP_SYN_SENT)
 		return tcp_syn_sent_input(c, ifx, m, ip, th, seg, hdr_len);
@@ -962,6 +1018,22 @@ tcp_conn_input(struct stk_tcp_conn *c, const struct stk_if *ifx, struct rte_mbuf
 	 * is trimmed away below */
 	if (!ok && rwnd == 0 && seg->seq == c->rcv_nxt)
 		ok = true;
+	/* old data only (a retransmission of what we have) that
+	 * acknowledges new data of ours: dropped as a duplicate, but its ACK
+	 * counts (BSD uses it too): when both ends retransmit only old data
+	 * to each other and lose the pure ACKs, ignoring it would stall both
+	 * until R2 */
+	if (!ok && slen > 0 && seq_le(seg->seq + slen, c->rcv_nxt) &&
+	    (flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK && seq_gt(seg->ack, c->snd_una) &&
+	    seq_le(seg->ack, c->snd_max) && tcp_synchronized(c->state) &&
+	    c->state != STK_TCP_TIME_WAIT) {
+		/* (seg->len stays: a copy of a data segment is no duplicate
+		 * ACK, RFC 5681 2) */
+		flags &= (uint8_t) ~(TH_FIN | TH_URG);
+		seg->flags = flags;
+		c->flags |= CF_ACK_NOW;
+		ok = dup = true;
+	}
 	if (!ok) {
 		if (!(flags & TH_RST)) {
 			tcp_send_ack(c);
@@ -974,7 +1046,7 @@ tcp_conn_input(struct stk_tcp_conn *c, const struct stk_if *ifx, struct rte_mbuf
 								    : STK_DROP_TCP_OUT_OF_WINDOW);
 	}
 	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent */
-	if ((c->flags & CF_TS) && (seg->opt.present & TOPT_TS) &&
+	if (!dup && (c->flags & CF_TS) && (seg->opt.present & TOPT_TS) &&
 	    seq_ge(seg->opt.tsval, c->ts_recent) && seq_le(seg->seq, c->last_ack_sent)) {
 		c->ts_recent = seg->opt.tsval;
 		c->ts_recent_time = ctx->now;
@@ -1059,6 +1131,8 @@ tcp_conn_input(struct stk_tcp_conn *c, const struct stk_if *ifx, struct rte_mbuf
 		stk_consume(ctx, m);
 		return true;
 	}
+	if (dup)
+		return tcp_finish(c, m, STK_DROP_TCP_DUPLICATE);
 	return tcp_finish(c, m,
 			  (seg->len > 0 || (flags & TH_FIN)) ? tcp_data_input(c, m, seg, hdr_len)
 							     : TCP_M_FREE);

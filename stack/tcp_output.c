@@ -714,7 +714,7 @@ tcp_rescue(struct stk_tcp_conn *c)
 static bool
 tcp_output_data(struct stk_tcp_conn *c, bool force)
 {
-	bool sent = false;
+	bool sent = false, rearm = false;
 
 	if ((c->flags & (CF_RECOVERY | CF_SACK)) == (CF_RECOVERY | CF_SACK)) {
 		uint32_t seq, len;
@@ -768,15 +768,65 @@ tcp_output_data(struct stk_tcp_conn *c, bool force)
 			c->flags &= ~CF_PERSIST;
 			tcp_timer_clear(c, TT_RTX);
 		}
-		/* RFC 6298 5.1 */
+		/* RFC 6298 5.1; RFC 8985 7.2: a running probe timer restarts
+		 * with new data (once, below, seeing all that went) */
 		if (c->deadline[TT_RTX] == 0)
 			tcp_rtx_arm(c);
+		else
+			rearm = true;
 		if (flags & TH_FIN)
 			break;
 	}
+	if (rearm)
+		tcp_pto_rearm(c);
 	if ((c->flags & (CF_RECOVERY | CF_SACK)) == (CF_RECOVERY | CF_SACK) && tcp_rescue(c))
 		sent = true;
 	return sent;
+}
+
+/* RFC 8985 7.3: the loss probe. One segment of new data if there is some
+ * and the peer's window takes it (the congestion window aside: the probe
+ * stands in for the ACKs that did not come), else the last segment sent
+ * again. The ACK it draws, with its SACK blocks, shows what of the tail
+ * was lost. false if nothing went. */
+bool
+tcp_send_tlp(struct stk_tcp_conn *c)
+{
+	uint32_t end = tcp_sq_end(c), pending, wnd_room, len, hi, seq;
+	uint8_t flags = TH_ACK;
+
+	pending = seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+	wnd_room = seq_gt(c->snd_una + c->snd_wnd, c->snd_nxt)
+			   ? c->snd_una + c->snd_wnd - c->snd_nxt
+			   : 0;
+	len = u32_min(pending, c->mss);
+	if (len > 0 && len <= wnd_room && c->snd_nxt == c->snd_max) {
+		if ((c->flags & CF_FIN_QUEUED) && c->snd_nxt + len == end)
+			flags |= TH_FIN;
+		if (len == pending)
+			flags |= TH_PSH;
+		if (tcp_xmit(c, c->snd_nxt, len, flags) != 0)
+			return false;
+		if (len < c->mss)
+			c->snd_sml = c->snd_nxt + len;
+		c->snd_nxt += len + ((flags & TH_FIN) ? 1 : 0);
+		c->snd_max = c->snd_nxt;
+		c->flags = (c->flags | CF_TLP) & ~CF_TLP_RXT;
+		c->tlp_high = c->snd_max;
+		return true;
+	}
+	hi = seq_min(c->snd_max, end);
+	if (seq_lt(hi, c->snd_una))
+		return false;
+	seq = hi - u32_min(hi - c->snd_una, c->mss);
+	if (seq == hi && !(c->flags & CF_FIN_QUEUED))
+		return false;
+	if (tcp_rexmit(c, seq, hi - seq) != 0)
+		return false;
+	c->flags |= CF_TLP | CF_TLP_RXT;
+	c->tlp_seq = seq;
+	c->tlp_high = c->snd_max;
+	return true;
 }
 
 /* The persist timer's override (RFC 9293 3.8.6.2.1, RFC 1122 4.2.3.4):

@@ -44,6 +44,8 @@
 #define TCP_WHEEL_TICK_MS 1
 #define TCP_TS_IDLE_MS (24ULL * 24 * 3600 * 1000) /* RFC 7323 5.5: 24 days */
 #define TCP_PERSIST_MAX_MS 60000
+#define TCP_TLP_DELACK_MS 200 /* RFC 8985 7.2: WCDelAckT, the peer's worst delayed ACK */
+#define TCP_TLP_MIN_MS 10     /* PTO floor: ACK jitter at a sub-ms RTT is no loss */
 
 /* Sequence space comparisons (RFC 9293 3.4): modulo 2^32. */
 static inline bool
@@ -133,7 +135,9 @@ struct tcp_seg {
 /* Per-connection timers share one wheel entry, armed at the earliest of
  * their deadlines (0 = off). */
 enum tcp_timer_kind {
-	TT_RTX,	   /* retransmission, or persist when the window is closed */
+	TT_RTX,	   /* retransmission, persist when the window is closed, or the
+		    * loss probe (CF_PTO) */
+	TT_REO,	   /* RFC 8985 reordering window: a hole below SACKed data is lost */
 	TT_DELACK, /* delayed ACK */
 	TT_KEEP,   /* keepalive */
 	TT_END,	   /* TIME-WAIT 2MSL, FIN-WAIT-2 after close */
@@ -193,6 +197,9 @@ tcp_mb(struct rte_mbuf *m)
 #define CF_RCV_UP 0x00100000u	 /* rcv_up is ahead of what was delivered */
 #define CF_SND_UP 0x00200000u	 /* snd_up is set (urgent data not all acknowledged) */
 #define CF_RESCUED 0x00400000u	 /* RFC 6675 4 rule 4: rescue retransmission sent */
+#define CF_PTO 0x00800000u	 /* TT_RTX is the loss probe timer (RFC 8985 7.2) */
+#define CF_TLP 0x01000000u	 /* a loss probe is out, its episode unresolved */
+#define CF_TLP_RXT 0x02000000u	 /* ... and it was a retransmission */
 
 struct stk_tcp_conn {
 	struct tcp_key key;
@@ -251,11 +258,17 @@ struct stk_tcp_conn {
 	uint8_t n_rxt;
 	struct tcp_rxt_mark rxt[TCP_RXT_MARKS]; /* oldest first */
 	struct tcp_sack_blk sack[TCP_SACK_SCORE];
+	/* RFC 8985 7 tail loss probe (CF_TLP): the probe's first byte, and
+	 * SND.MAX when it went */
+	uint32_t tlp_seq;
+	uint32_t tlp_high;
 
 	/* RFC 6298, in clock ticks */
 	uint64_t srtt;
 	uint64_t rttvar;
+	uint64_t rtt_min; /* smallest sample (RFC 8985 reo_wnd), 0 = none */
 	uint64_t rto;
+	uint64_t rto_due; /* when the RTO fires, while TT_RTX is the PTO */
 	uint64_t rtt_start;
 	uint32_t rtt_seq;
 	uint64_t rtx_start; /* first retransmission of this episode, 0 = none */
@@ -402,6 +415,7 @@ uint32_t tcp_rcv_space(const struct stk_tcp_conn *c);
 
 /* tcp_input.c */
 int tcp_parse_options(const uint8_t *p, uint32_t len, bool syn, struct tcp_opts *o);
+bool tcp_enter_recovery(struct stk_tcp_conn *c);
 
 /* tcp_output.c */
 void tcp_output(struct stk_tcp_conn *c);
@@ -419,6 +433,7 @@ int tcp_rexmit(struct stk_tcp_conn *c, uint32_t seq, uint32_t len);
 void tcp_rxt_sent(struct stk_tcp_conn *c, uint32_t seq, uint32_t len);
 void tcp_sack_lost_rexmit(struct stk_tcp_conn *c, uint32_t high);
 uint32_t tcp_flight_size(const struct stk_tcp_conn *c);
+bool tcp_send_tlp(struct stk_tcp_conn *c);
 uint16_t tcp_adv_mss(const struct stk_tcp_conn *c);
 
 /* tcp_timer.c */
@@ -426,8 +441,11 @@ void tcp_timer_set(struct stk_tcp_conn *c, enum tcp_timer_kind k, uint64_t deadl
 void tcp_timer_clear(struct stk_tcp_conn *c, enum tcp_timer_kind k);
 void tcp_timer_cancel_all(struct stk_tcp_conn *c);
 void tcp_rtx_arm(struct stk_tcp_conn *c);
+void tcp_pto_rearm(struct stk_tcp_conn *c);
 void tcp_rtt_sample(struct stk_tcp_conn *c, uint64_t rtt);
 void tcp_rto_reset(struct stk_tcp_conn *c);
+uint64_t tcp_reo_wnd(const struct stk_tcp_conn *c);
+void tcp_tlp_loss(struct stk_tcp_conn *c);
 void tcp_keep_arm(struct stk_tcp_conn *c);
 
 /* Begin/end of stack work on connections: frees are deferred to the end. */

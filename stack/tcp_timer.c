@@ -9,7 +9,8 @@
  * until their turn.
  *
  * And what the timers do: RTO (RFC 6298), persist (RFC 9293 3.8.6.1),
- * delayed ACK (RFC 9293 3.8.6.3), keepalive (RFC 9293 3.8.4), 2 MSL.
+ * tail loss probe and reordering window (RFC 8985), delayed ACK (RFC 9293
+ * 3.8.6.3), keepalive (RFC 9293 3.8.4), 2 MSL.
  */
 #include "tcp_priv.h"
 
@@ -86,10 +87,95 @@ tcp_timer_cancel_all(struct stk_tcp_conn *c)
 	tmr_unlink(&c->tmr);
 }
 
+/* RFC 8985 7.2: may a loss probe watch this flight instead of the RTO?
+ * With SACK (what the probe's ACK reveals needs it), nothing SACKed (the
+ * reordering timer has that case), an RTT sample, data out, no recovery
+ * (fast or after a timeout) going on, and no probe of this tail out
+ * already. */
+static bool
+tcp_tlp_ok(const struct stk_tcp_conn *c)
+{
+	if ((c->flags & (CF_SACK | CF_RECOVERY | CF_AFTER_RTO | CF_PERSIST)) != CF_SACK ||
+	    c->n_sack != 0 || c->srtt == 0 || c->backoff != 0 || c->snd_una == c->snd_max)
+		return false;
+	if ((c->flags & CF_TLP) && seq_lt(c->snd_una, c->tlp_high))
+		return false;
+	return tcp_synchronized(c->state) && c->state != STK_TCP_TIME_WAIT;
+}
+
+/* RFC 8985 7.2: the probe timeout for what is in flight: 2 SRTT, or
+ * SRTT plus the peer's worst delayed ACK when one segment is out (its
+ * ACK may be delayed), not under TCP_TLP_MIN_MS. */
+static uint64_t
+tcp_pto(const struct stk_tcp_conn *c)
+{
+	const struct stk_tcp *tcp = c->ctx->tcp;
+	uint64_t pto = 2 * c->srtt;
+
+	if (tcp_flight_size(c) <= c->mss)
+		pto = RTE_MAX(pto, c->srtt + TCP_TLP_DELACK_MS * tcp->ms_ticks);
+	return RTE_MAX(pto, TCP_TLP_MIN_MS * tcp->ms_ticks);
+}
+
+/* TT_RTX at the probe timeout if it comes before the RTO (at @rto_due),
+ * else at the RTO. */
+static void
+tcp_pto_or_rto(struct stk_tcp_conn *c)
+{
+	uint64_t due = c->ctx->now + tcp_pto(c);
+
+	c->flags &= ~CF_PTO;
+	if (tcp_tlp_ok(c) && due < c->rto_due) {
+		c->flags |= CF_PTO;
+		tcp_timer_set(c, TT_RTX, due);
+	} else {
+		tcp_timer_set(c, TT_RTX, c->rto_due);
+	}
+}
+
+/* RFC 6298 5.1, 5.3: (re)start the retransmission timer; where RFC 8985
+ * 7.2 allows, the probe timer runs first. */
 void
 tcp_rtx_arm(struct stk_tcp_conn *c)
 {
-	tcp_timer_set(c, TT_RTX, c->ctx->now + c->rto);
+	c->rto_due = c->ctx->now + c->rto;
+	tcp_pto_or_rto(c);
+}
+
+/* RFC 8985 7.2: new data went out: the probe timer restarts (and sees how
+ * much is in flight now); the RTO keeps its deadline (RFC 6298 5.1). */
+void
+tcp_pto_rearm(struct stk_tcp_conn *c)
+{
+	if (c->flags & CF_PERSIST)
+		return;
+	if (!(c->flags & CF_PTO)) {
+		if (c->deadline[TT_RTX] == 0 || !tcp_tlp_ok(c))
+			return;
+		c->rto_due = c->deadline[TT_RTX];
+	}
+	tcp_pto_or_rto(c);
+}
+
+/* RFC 8985 6.2 step 4: the reordering window, min_RTT / 4 bounded by
+ * SRTT (reordering is not tracked: the multiplier stays 1); 0 without an
+ * RTT sample. */
+uint64_t
+tcp_reo_wnd(const struct stk_tcp_conn *c)
+{
+	return RTE_MIN(c->rtt_min / 4, c->srtt);
+}
+
+/* RFC 8985 7.4.2: a probe that was a retransmission repaired a loss (no
+ * D-SACK said it was redundant): the congestion response of a fast
+ * recovery, once for the episode. */
+void
+tcp_tlp_loss(struct stk_tcp_conn *c)
+{
+	c->flags &= ~(CF_TLP | CF_TLP_RXT);
+	c->ssthresh = RTE_MAX(c->cwnd / 2, 2u * c->mss);
+	c->cwnd = c->ssthresh;
+	c->bytes_acked = 0;
 }
 
 void
@@ -120,6 +206,8 @@ tcp_rtt_sample(struct stk_tcp_conn *c, uint64_t r)
 {
 	if (r == 0)
 		r = 1;
+	if (c->rtt_min == 0 || r < c->rtt_min)
+		c->rtt_min = r;
 	if (c->srtt == 0) {
 		c->srtt = r;
 		c->rttvar = r / 2;
@@ -150,6 +238,7 @@ tcp_persist_arm(struct stk_tcp_conn *c)
 	uint64_t t = c->rto << RTE_MIN(c->backoff, (uint8_t)16);
 
 	c->flags |= CF_PERSIST;
+	c->flags &= ~CF_PTO;
 	tcp_timer_set(c, TT_RTX,
 		      ctx->now + RTE_MIN(t, stk_ms_to_ticks(ctx->hz, TCP_PERSIST_MAX_MS)));
 }
@@ -175,6 +264,40 @@ tcp_persist_timeout(struct stk_tcp_conn *c)
 		tcp_persist_arm(c);
 }
 
+/* RFC 8985 7.3: the probe timer fired: one probe, then the RTO watches
+ * the flight, at the deadline it had (the probe does not postpone it). A
+ * previous probe still unresolved (its ACK came, no D-SACK) repaired a
+ * loss. */
+static void
+tcp_pto_timeout(struct stk_tcp_conn *c)
+{
+	c->flags &= ~CF_PTO;
+	if (tcp_tlp_ok(c)) {
+		if (c->flags & CF_TLP_RXT)
+			tcp_tlp_loss(c);
+		if (tcp_send_tlp(c))
+			c->ctx->stats.tcp_tlp_probes++;
+	}
+	if (!(c->flags & CF_DEAD) && c->snd_una != c->snd_max)
+		tcp_timer_set(c, TT_RTX, RTE_MAX(c->rto_due, c->ctx->now + 1));
+}
+
+/* RFC 8985 6.2 (RACK, ordered by sequence: the oldest hole was sent before
+ * the data SACKed above it): the reordering window passed and the hole is
+ * still open: it is lost, recover as DupThresh would. */
+static void
+tcp_reo_timeout(struct stk_tcp_conn *c)
+{
+	if ((c->flags & (CF_SACK | CF_RECOVERY)) != CF_SACK || c->n_sack == 0 ||
+	    !seq_lt(c->snd_una, c->sack[0].start) || c->snd_una == c->snd_max ||
+	    c->state == STK_TCP_TIME_WAIT || !tcp_synchronized(c->state))
+		return;
+	if (tcp_enter_recovery(c)) {
+		c->ctx->stats.tcp_rack_recoveries++;
+		tcp_output(c);
+	}
+}
+
 static void
 tcp_rtx_timeout(struct stk_tcp_conn *c)
 {
@@ -184,6 +307,10 @@ tcp_rtx_timeout(struct stk_tcp_conn *c)
 
 	if (c->flags & CF_PERSIST) {
 		tcp_persist_timeout(c);
+		return;
+	}
+	if (c->flags & CF_PTO) {
+		tcp_pto_timeout(c);
 		return;
 	}
 	if (c->state == STK_TCP_SYN_SENT || c->state == STK_TCP_SYN_RECEIVED) {
@@ -225,7 +352,7 @@ tcp_rtx_timeout(struct stk_tcp_conn *c)
 		c->ssthresh = RTE_MAX(tcp_flight_size(c) / 2, 2u * c->mss);
 	c->cwnd = c->mss;
 	c->bytes_acked = 0;
-	c->flags &= ~(CF_RECOVERY | CF_RTT);
+	c->flags &= ~(CF_RECOVERY | CF_RTT | CF_TLP | CF_TLP_RXT);
 	c->flags |= CF_AFTER_RTO;
 	c->recover = c->snd_max;
 	c->dupacks = 0;
@@ -296,6 +423,9 @@ tcp_conn_timers(struct stk_tcp_conn *c)
 		switch (k) {
 		case TT_RTX:
 			tcp_rtx_timeout(c);
+			break;
+		case TT_REO:
+			tcp_reo_timeout(c);
 			break;
 		case TT_DELACK:
 			if (c->flags & CF_DELACK) {

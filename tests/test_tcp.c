@@ -857,6 +857,42 @@ test_duplicate_and_out_of_window(void **state)
 	assert_int_equal(t->svc.n_data, 100);
 }
 
+/* A retransmission of old data is dropped as a duplicate, but the ACK it
+ * carries counts (the peer's latest): with both ends retransmitting old
+ * data at each other and the pure ACKs lost, ignoring it stalls both. It
+ * is no duplicate ACK either (it carries data). */
+static void
+test_duplicate_data_ack_counts(void **state)
+{
+	struct t *t = *state;
+	uint32_t a;
+
+	start(t);
+	establish(t);
+	psend(t, RTE_TCP_ACK_FLAG, 100);
+	clr(t);
+	a = t->rcv;
+	ssend(t, 0, 3 * 1460);
+	assert_int_equal(nout(t), 3);
+	clr(t);
+	/* the peer's old segment again, acknowledging the first of ours */
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd - 100, a + 1460, pat, 100), 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_DUPLICATE), 1);
+	assert_int_equal(last(t).ack, t->snd);
+	assert_int_equal(t->svc.n_data, 100);
+	/* twice more with that ACK: data, so no duplicate ACKs, no fast
+	 * retransmit */
+	pin(t, RTE_TCP_ACK_FLAG, t->snd - 100, a + 1460, pat, 100);
+	pin(t, RTE_TCP_ACK_FLAG, t->snd - 100, a + 1460, pat, 100);
+	pin(t, RTE_TCP_ACK_FLAG, t->snd - 100, a + 1460, pat, 100);
+	assert_int_equal(fx_stats(t->fx).tcp_fast_retransmits, 0);
+	assert_int_equal(fx_drop(t->fx, STK_DROP_TCP_DUPLICATE), 4);
+	t->rcv = a + 3 * 1460;
+	assert_int_equal(pin(t, RTE_TCP_ACK_FLAG, t->snd - 100, t->rcv, pat, 100), 0);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+	assert_int_equal(t->svc.n_data, 100);
+}
+
 /* Sending: data goes out, ACKs free the queue, on_sent reports room;
  * MUST-61 (PSH on the last segment) */
 static void
@@ -1717,6 +1753,182 @@ test_sack_rescue_retransmission(void **state)
 	t->rcv = a + 6 * 1460;
 	pack(t);
 	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* Passive open with SACK whose handshake takes @rtt_ms: SRTT = min_RTT =
+ * @rtt_ms (RTO stays at its 1 s floor). */
+static void
+establish_rtt(struct t *t, uint64_t rtt_ms)
+{
+	uint8_t o[40];
+	uint8_t ol = opt_build(o, 1460, -1, true, false, 0);
+	struct rte_mbuf *m = fx_tcp4(mp, FX_IP_PEER, FX_IP_US, t->pport, t->lport, t->snd, 0,
+				     RTE_TCP_SYN_FLAG, t->win, o, ol, NULL, 0);
+
+	assert_int_equal(fx_input(t->fx, m), 1);
+	t->snd++;
+	t->iss = last(t).seq;
+	t->rcv = t->iss + 1;
+	clr(t);
+	adv(t, rtt_ms);
+	assert_int_equal(pack(t), 1);
+	assert_non_null(t->svc.conn);
+	assert_int_equal(nout(t), 0);
+}
+
+/* RFC 8985 6.2 (RACK, by sequence): three segments out (the initial
+ * window), A lost and B's ACK too: one SACK, for C, is one duplicate ACK,
+ * short of early retransmit's two. C was sent after A, so when the
+ * reordering window (min_RTT / 4 = 10 ms) has passed without A, A is lost:
+ * recovery starts, long before the RTO (1 s). */
+static void
+test_rack_reorder_timer_recovers(void **state)
+{
+	struct t *t = *state;
+	uint32_t a, blk[2];
+
+	start(t);
+	establish_rtt(t, 40);
+	a = t->rcv;
+	ssend(t, 0, 3 * 1460);
+	assert_int_equal(nout(t), 3);
+	clr(t);
+	adv(t, 40);
+	blk[0] = a + 2 * 1460;
+	blk[1] = a + 3 * 1460;
+	pin_sack(t, a, blk, 1);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 8, 1);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 4, 1);
+	assert_int_equal(n_at(t, a), 1);
+	check_payload(out(t, 0), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_rack_recoveries, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_fast_retransmits, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_tlp_probes, 0);
+	clr(t);
+	t->rcv = a + 3 * 1460;
+	pack(t);
+	adv_steps(t, 2000, 50);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_rack_recoveries, 1);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* The counterpart: A and B were only late (reordered): the ACK for them
+ * comes inside the reordering window, and nothing is retransmitted. */
+static void
+test_rack_reordering_no_retransmit(void **state)
+{
+	struct t *t = *state;
+	uint32_t a, blk[2];
+
+	start(t);
+	establish_rtt(t, 40);
+	a = t->rcv;
+	ssend(t, 0, 3 * 1460);
+	clr(t);
+	adv(t, 40);
+	blk[0] = a + 2 * 1460;
+	blk[1] = a + 3 * 1460;
+	pin_sack(t, a, blk, 1);
+	adv_steps(t, 6, 1);
+	t->rcv = a + 3 * 1460;
+	pack(t);
+	adv_steps(t, 3000, 5);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_retransmits, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_rack_recoveries, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_fast_retransmits, 0);
+	assert_int_equal(fx_stats(t->fx).tcp_tlp_probes, 0);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* RFC 8985 7: the tail of a flight is lost, nothing follows it that could
+ * be SACKed. A loss probe (the last segment again: nothing new to send)
+ * goes 2 SRTT after the last ACK, not after the RTO; then the RTO watches
+ * the flight, and no second probe goes for the same tail. */
+static void
+test_tlp_probes_lost_tail_once(void **state)
+{
+	struct t *t = *state;
+	uint32_t a, rexmits;
+
+	start(t);
+	establish_rtt(t, 40);
+	a = t->rcv;
+	ssend(t, 0, 3 * 1460); /* A B C, nothing more */
+	clr(t);
+	adv(t, 40);
+	t->rcv = a + 1460; /* A arrives; B and C are lost */
+	pack(t);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 78, 1);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 3, 1);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, a + 2 * 1460);
+	assert_int_equal(last(t).len, 1460);
+	check_payload(last(t), 2 * 1460);
+	assert_int_equal(fx_stats(t->fx).tcp_tlp_probes, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	rexmits = fx_stats(t->fx).tcp_retransmits;
+	clr(t);
+	/* one probe per tail: the RTO is next, at the deadline it had (1 s
+	 * after the last ACK: the probe does not postpone it) */
+	adv_steps(t, 900, 10);
+	assert_int_equal(nout(t), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_tlp_probes, 1);
+	adv_steps(t, 30, 10);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 1);
+	assert_int_equal(n_at(t, a + 1460), 1);
+	assert_true(fx_stats(t->fx).tcp_retransmits > rexmits);
+	assert_int_equal(fx_stats(t->fx).tcp_tlp_probes, 1);
+	clr(t);
+	t->rcv = a + 3 * 1460;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+}
+
+/* RFC 8985 7.3: with new data waiting (here for the congestion window),
+ * the probe is a new segment; its SACK reveals the lost tail before it,
+ * and recovery repairs it without an RTO. */
+static void
+test_tlp_probe_sends_new_data(void **state)
+{
+	struct t *t = *state;
+	uint32_t a, blk[2];
+
+	start(t);
+	establish_rtt(t, 40);
+	a = t->rcv;
+	ssend(t, 0, 4 * 1460); /* A B C go, D waits for the window */
+	assert_int_equal(nout(t), 3);
+	clr(t);
+	adv_steps(t, 79, 1);
+	assert_int_equal(nout(t), 0);
+	adv_steps(t, 2, 1);
+	assert_int_equal(nout(t), 1);
+	assert_int_equal(last(t).seq, a + 3 * 1460);
+	check_payload(last(t), 3 * 1460);
+	assert_int_equal(fx_stats(t->fx).tcp_tlp_probes, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_retransmits, 0);
+	clr(t);
+	/* A B C were lost, D arrives: SACK for D; the reordering window
+	 * passes and A goes again (and B, C as the window allows) */
+	blk[0] = a + 3 * 1460;
+	blk[1] = a + 4 * 1460;
+	pin_sack(t, a, blk, 1);
+	adv_steps(t, 20, 1);
+	assert_int_equal(n_at(t, a), 1);
+	assert_int_equal(fx_stats(t->fx).tcp_rack_recoveries, 1);
+	assert_int_equal(fx_stats(t->fx).tcp_rto, 0);
+	clr(t);
+	t->rcv = a + 4 * 1460;
+	pack(t);
+	assert_int_equal(stk_tcp_mbufs_held(t->fx->stk), 0);
+	assert_int_equal(fx_stats(t->fx).tcp_tlp_probes, 1);
 }
 
 /* ==== windows ==== */
@@ -3782,6 +3994,7 @@ main(void)
 		T(test_out_of_order_limit_counted),
 		T(test_reassembly_overlaps),
 		T(test_duplicate_and_out_of_window),
+		T(test_duplicate_data_ack_counts),
 		T(test_send_acked_on_sent_must_61),
 		T(test_nagle_and_nodelay_must_17),
 		T(test_send_mbuf_chain),
@@ -3800,6 +4013,10 @@ main(void)
 		T(test_sack_lost_retransmission_resent),
 		T(test_sack_retransmission_not_lost),
 		T(test_sack_rescue_retransmission),
+		T(test_rack_reorder_timer_recovers),
+		T(test_rack_reordering_no_retransmit),
+		T(test_tlp_probes_lost_tail_once),
+		T(test_tlp_probe_sends_new_data),
 		T(test_zero_window_probe_must_36_37),
 		T(test_sender_sws_avoidance_must_38),
 		T(test_receiver_sws_avoidance_must_39),

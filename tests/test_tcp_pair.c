@@ -194,7 +194,9 @@ side_new(const char *name, struct wire *out, const char *ip, const struct rte_et
 
 	tp_side_conf(fx, name, wire_tx, out, ip, mac, peer_ip, peer_mac);
 	fx->conf.tcp.max_conns = 64;
-	fx->conf.tcp.time_wait_ms = 1000;
+	/* longer than the RTO (1 s at least): a FIN whose ACK the wire lost
+	 * goes again and must still find TIME-WAIT (2 MSL >> RTO) */
+	fx->conf.tcp.time_wait_ms = 3000;
 	fx->conf.ifs[0].tx_max_segs = UINT16_MAX; /* the stack caps it */
 	return fx;
 }
@@ -331,6 +333,20 @@ pair_dump(struct pair *p, uint64_t ms)
 	side_dump("b", p->b);
 }
 
+/* Whether stack @fx has no connection left (TIME-WAIT aside). */
+static bool
+side_idle(struct fx *fx)
+{
+	uint32_t n[STK_TCP_NSTATES];
+	unsigned int s;
+
+	stk_tcp_state_counts(fx->stk, n);
+	for (s = STK_TCP_SYN_SENT; s < STK_TCP_NSTATES; s++)
+		if (s != STK_TCP_TIME_WAIT && n[s] != 0)
+			return false;
+	return true;
+}
+
 /* Echo @total bytes through the wire; returns the virtual milliseconds it
  * took. */
 static uint64_t
@@ -348,6 +364,13 @@ transfer(struct pair *p, uint64_t total, uint64_t limit_ms)
 					 cl, &cl->c),
 			 0);
 	ms = pair_run(p, &cl->closed, limit_ms);
+	/* the client is done; the server may still wait in LAST-ACK for an
+	 * ACK the wire lost, until its FIN goes again */
+	while (ms < limit_ms && !side_idle(p->b)) {
+		bool step = false;
+
+		ms += pair_run(p, &step, 1);
+	}
 	if (getenv("SL_PAIR_DEBUG") != NULL)
 		pair_dump(p, ms);
 	assert_string_equal(cl->fault, ""); /* first: it explains what follows */

@@ -155,6 +155,8 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(tcp_rto, "tcp_rto")                                                                      \
 	X(tcp_fast_retransmits, "tcp_fast_retransmits")                                            \
 	X(tcp_lost_retransmits, "tcp_lost_retransmits") /* found lost by SACKs, not by the RTO */  \
+	X(tcp_rack_recoveries, "tcp_rack_recoveries")	/* started by the reordering timer */      \
+	X(tcp_tlp_probes, "tcp_tlp_probes")		/* RFC 8985 tail loss probes */            \
 	X(tcp_challenge_acks, "tcp_challenge_acks")                                                \
 	X(tcp_challenge_acks_limited, "tcp_challenge_acks_limited")                                \
 	X(tcp_persist_probes, "tcp_persist_probes")                                                \
