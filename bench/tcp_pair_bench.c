@@ -25,7 +25,9 @@
  * After a 0.5 s warm-up it counts transactions for --seconds and prints one
  * JSON line: transactions, per second, TSC cycles per transaction (the
  * loop never sleeps, so every cycle of the core goes to the two stacks),
- * and the stacks' counters. Then it aborts everything and checks that
+ * and the stacks' counters; cpu_cycles_per_txn counts only the time the
+ * thread was on the CPU (TSC Hz x its CPU time), which other processes
+ * sharing the core do not inflate. Then it aborts everything and checks that
  * every mbuf came back.
  *
  *   sluice-tcp-bench -l 1 --no-huge -m 512 --in-memory -- --mode rr
@@ -38,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 
@@ -290,6 +293,15 @@ print_stats(const char *key, struct stk_ctx *ctx)
 	       st.tcp_tw_recycled, d);
 }
 
+static double
+thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 usage(void)
 {
@@ -316,6 +328,7 @@ main(int argc, char **argv)
 	struct rte_mempool *mp;
 	const struct sl_service *echo;
 	uint64_t t0, t1, n0, n1, hz;
+	double c0, c1;
 	unsigned int i;
 	int ret, opt;
 
@@ -400,19 +413,23 @@ main(int argc, char **argv)
 		slot_open(&B.slot[i]);
 	run_loop(rte_rdtsc() + hz / 2, pkts); /* warm-up */
 	n0 = B.txns;
+	c0 = thread_cpu_s();
 	t0 = rte_rdtsc();
 	run_loop(t0 + (uint64_t)(B.seconds * hz), pkts);
 	t1 = rte_rdtsc();
+	c1 = thread_cpu_s();
 	n1 = B.txns;
 
 	printf("{\"stack\": \"sluice\", \"mode\": \"%s\", \"conns\": %u, \"size\": %u, "
 	       "\"seconds\": %.3f, \"transactions\": %" PRIu64 ", \"per_second\": %.0f, "
 	       "\"cycles_per_txn\": %.0f, \"tsc_hz\": %" PRIu64 ", \"errors\": %" PRIu64
-	       ", \"tx_full\": %" PRIu64 ", \"tx_max_segs\": %u, \"copy_max\": %" PRIu32 ", \"copy_wire\": %s, ",
+	       ", \"tx_full\": %" PRIu64 ", \"tx_max_segs\": %u, \"copy_max\": %" PRIu32
+	       ", \"copy_wire\": %s, \"cpu_cycles_per_txn\": %.0f, ",
 	       B.mode == MODE_RR ? "rr" : "crr", B.conns, B.size, (double)(t1 - t0) / hz, n1 - n0,
 	       (double)(n1 - n0) * hz / (double)(t1 - t0),
 	       n1 > n0 ? (double)(t1 - t0) / (double)(n1 - n0) : 0.0, hz, B.errors, B.tx_full,
-	       B.max_segs, B.copy_max, B.copy_wire ? "true" : "false");
+	       B.max_segs, B.copy_max, B.copy_wire ? "true" : "false",
+	       n1 > n0 ? (c1 - c0) * (double)hz / (double)(n1 - n0) : 0.0);
 	print_stats("client", B.cli);
 	printf(", ");
 	print_stats("server", B.srv);
