@@ -276,6 +276,11 @@ static const struct key keys[] = {
 	 CFG(tcp_ka_probes)},
 	{SEC_TCP, "sndbuf", T_UINT, .min = 1024, .max = 67108864, .def = "65536",
 	 .help = "bytes a connection's send queue holds", CFG(tcp_sndbuf)},
+	{SEC_TCP, "tx_copy_max", T_UINT, .min = 0, .max = 65535, .def = "0",
+	 .help = "payloads up to this many bytes are copied into each segment; longer ones go "
+		 "by reference to the send queue (zero copy) on ports that take mbuf chains; "
+		 "0 = the build's default, 1460 (copying measured cheaper with software checksums)",
+	 CFG(tcp_tx_copy_max)},
 	{SEC_TCP, "rcvbuf", T_UINT, .min = 1024, .max = 67108864, .def = "65536",
 	 .help = "receive window: bytes delivered to the service and not yet consumed, plus "
 		 "bytes in flight to us",

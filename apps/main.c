@@ -523,6 +523,7 @@ main(int argc, char **argv)
 	lconf.stk.tcp.keepalive_intvl_s = cfg.tcp_ka_intvl;
 	lconf.stk.tcp.keepalive_probes = cfg.tcp_ka_probes;
 	lconf.stk.tcp.sndbuf = cfg.tcp_sndbuf;
+	lconf.stk.tcp.tx_copy_max = cfg.tcp_tx_copy_max;
 	lconf.stk.tcp.rcvbuf = cfg.tcp_rcvbuf;
 	lconf.stk.tcp.ooo_max_bytes = cfg.tcp_ooo_bytes;
 	lconf.stk.tcp.ooo_max_segs = cfg.tcp_ooo_segs;

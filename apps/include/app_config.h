@@ -156,6 +156,7 @@ struct app_config {
 	uint32_t tcp_ka_intvl;        /**< seconds, default 75 */
 	uint32_t tcp_ka_probes;       /**< default 9 */
 	uint32_t tcp_sndbuf;          /**< bytes, default 65536 */
+	uint32_t tcp_tx_copy_max;     /**< bytes; 0 = STK_TCP_TX_COPY_MAX */
 	uint32_t tcp_rcvbuf;          /**< bytes, default 65536 */
 	uint32_t tcp_ooo_bytes;       /**< 0 = rcvbuf */
 	uint32_t tcp_ooo_segs;        /**< default 64 */

@@ -14,7 +14,10 @@ each, abstract memif socket. Checks:
   back is that of the exact expected response (status line, headers,
   Connection: close, the body); then 200 such fetches one connection after
   the other (service.fetch_count), every answer the same;
-- both processes stop on SIGTERM with exit 0 and every mbuf returned.
+- both processes stop on SIGTERM with exit 0 and every mbuf returned;
+- memif transmits chains, so in the echo, with tcp.tx_copy_max = 1 (zero
+  copy above one byte; the default copies up to 1460 B), both send their
+  segments by reference to the send queue (stack counter tcp_tx_by_ref).
 
 No root needed. Prints "ok N - ..." / "FAIL N - ..." and exits 0 only if
 every check passed.
@@ -32,6 +35,7 @@ import tempfile
 import time
 
 results = []
+logs = {}  # the last pair's output, by side
 EAL = ["--no-pci", "--in-memory", "--log-level", "*:warning"]
 # as the INI value (--set goes through the same table) and as it arrives
 HTTP_PATH = "/memif/status"
@@ -105,6 +109,8 @@ def pair(a, tmp, tag, server_sets, client_sets, pattern, limit=30):
         if cli is not None:
             stop(cli, clog, f"{tag}: client")
         stop(srv, slog, f"{tag}: server")
+        logs["client"] = text(clog)
+        logs["server"] = text(slog)
         slog.close()
         clog.close()
     return m
@@ -117,14 +123,21 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sl_memif_tcp_") as tmp:
         size = 16 << 20
-        m = pair(a, tmp, "echo", ["--set", "sluice.service=tcp-echo"],
-                 ["--set", "service.connect_port=7", "--set", f"service.fetch_bytes={size}"],
+        zc = ["--set", "tcp.tx_copy_max=1"]
+        m = pair(a, tmp, "echo", ["--set", "sluice.service=tcp-echo"] + zc,
+                 ["--set", "service.connect_port=7", "--set", f"service.fetch_bytes={size}"]
+                 + zc,
                  r"^tcp-fetch: lcore \d+: (\d+) bytes echo (.*) closed (\w+) in ([\d.]+) s")
         if m is not None:
             check(f"echo: {size} B back intact, closed with FIN",
                   m.group(1) == str(size) and m.group(2) == "ok" and m.group(3) == "fin",
                   m.group(0))
             print(f"# echo: {size} B in {m.group(4)} s", flush=True)
+        for side in ("client", "server"):
+            ref = re.search(r" tcp_tx_by_ref=(\d+)", logs.get(side, ""))
+            check(f"echo: the {side} sends payload by reference (zero copy)",
+                  ref is not None and int(ref.group(1)) > 0,
+                  re.findall(r"^  stack:.*$", logs.get(side, ""), re.M))
         resp = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                 "Connection: close\r\n\r\n%s" % (len(HTTP_BODY), HTTP_BODY)).encode()
         m = pair(a, tmp, "http",
