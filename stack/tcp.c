@@ -977,11 +977,15 @@ tcp_port_usable(struct stk_tcp *tcp, struct tcp_key *k, uint16_t port)
  * 4-tuple in TIME-WAIT, and when its millisecond timestamps cannot tell
  * the two incarnations apart (RFC 6191) it answers the SYN with an ACK and
  * the connection waits a SYN retransmission (1 s). So up to
- * TCP_PORT_TRIES free ports are looked at and the least recently used is
- * taken, which keeps the choice as unpredictable (T14) while making a
- * quick reuse need every candidate to be recent.
+ * TCP_PORT_TRIES ports are looked at and the least recently used free one
+ * is taken, which keeps the choice as unpredictable (T14) while making a
+ * quick reuse need every candidate to be recent. Four are enough: even at
+ * 700 k connections/s (bench/tcp crr), when all 16 384 ports come round
+ * every ~22 ms, the chance that four random ones were all used in the last
+ * millisecond is ~4e-6. Cost in that benchmark, cycles per connection:
+ * 3 535 with one try, 3 691 with four, 3 773 with sixteen.
  */
-#define TCP_PORT_TRIES 16
+#define TCP_PORT_TRIES 4
 
 static int
 tcp_ephemeral_port(struct stk_tcp *tcp, struct tcp_key *k)
@@ -994,6 +998,13 @@ tcp_ephemeral_port(struct stk_tcp *tcp, struct tcp_key *k)
 		uint32_t i = (next + count) % num, used = tcp->port_used_ms[i];
 		uint32_t age = used == 0 ? UINT32_MAX : now - used;
 
+		/* a port younger than the best so far cannot win: skip the
+		 * table lookup (when every port is recent, as under a high
+		 * connection rate, this saves most of them) */
+		if (best != num && age <= best_age) {
+			tries++;
+			continue;
+		}
 		if (!tcp_port_usable(tcp, k, (uint16_t)(tcp->port_lo + i)))
 			continue;
 		if (age >= tcp->port_reuse_ms) {
@@ -1001,10 +1012,8 @@ tcp_ephemeral_port(struct stk_tcp *tcp, struct tcp_key *k)
 			break;
 		}
 		tries++;
-		if (best == num || age > best_age) {
-			best = i;
-			best_age = age;
-		}
+		best = i;
+		best_age = age;
 	}
 	if (best == num)
 		return -EADDRINUSE;
