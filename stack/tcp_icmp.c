@@ -89,18 +89,10 @@ tcp_icmp_pmtu(struct stk_tcp_conn *c, struct rte_mbuf *m, uint16_t mtu,
 	 * tiny segments; below it, DF segments just do not pass */
 	pmtu = RTE_MAX(pmtu, 576u);
 	mss = pmtu - STK_IP4_HLEN - TCP_HLEN - ts_len;
-	switch (c->state) {
-	case STK_TCP_ESTABLISHED:
-	case STK_TCP_FIN_WAIT_1:
-	case STK_TCP_CLOSE_WAIT:
-	case STK_TCP_CLOSING:
-	case STK_TCP_LAST_ACK:
-		break;
-	default:
-		/* no data in flight: the SYN is small, the peer's MSS
-		 * option decides */
+	/* no data in flight otherwise: the SYN is small, the peer's MSS
+	 * option decides */
+	if (!tcp_sends_data(c->state))
 		return stk_drop(ctx, m, STK_DROP_ICMP_PMTU_IGNORED);
-	}
 	if (mss >= c->mss)
 		return stk_drop(ctx, m, STK_DROP_ICMP_PMTU_IGNORED);
 	c->mss = (uint16_t)mss;

@@ -490,4 +490,14 @@ tcp_synchronized(uint8_t state)
 	return state >= STK_TCP_ESTABLISHED;
 }
 
+/* States in which data of ours may be in flight or go out: ESTABLISHED,
+ * FIN-WAIT-1, CLOSE-WAIT, CLOSING, LAST-ACK. */
+static inline bool
+tcp_sends_data(uint8_t state)
+{
+	return state == STK_TCP_ESTABLISHED || state == STK_TCP_FIN_WAIT_1 ||
+	       state == STK_TCP_CLOSE_WAIT || state == STK_TCP_CLOSING ||
+	       state == STK_TCP_LAST_ACK;
+}
+
 #endif /* STK_TCP_PRIV_H */
