@@ -472,7 +472,12 @@ main(int argc, char **argv)
 			.mtu = pc->mtu,
 			.promisc = pc->promisc,
 			.rss = pc->rss,
-			.multi_seg = cfg.tcp_max_conns != 0 && svc_has_tcp(),
+			/* chains only where TCP would send some: a payload
+			 * (MTU - 40) longer than what it copies */
+			.multi_seg = cfg.tcp_max_conns != 0 && svc_has_tcp() &&
+				     (uint32_t)pc->mtu - 40u >
+					     (cfg.tcp_tx_copy_max != 0 ? cfg.tcp_tx_copy_max
+								       : STK_TCP_TX_COPY_MAX),
 			.mac = pc->mac_set ? &pc->mac : NULL,
 		};
 		struct stk_if_conf *ifc = &lconf.ifs[i];
