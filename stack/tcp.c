@@ -791,7 +791,8 @@ stk_tcp_init(struct stk_ctx *ctx, const struct stk_conf *conf)
 	tcp->max_conns = tc->max_conns;
 	tcp->max_tw = tc->max_time_wait != 0 ? tc->max_time_wait : RTE_MAX(tc->max_conns / 4, 1u);
 	tcp->ms_ticks = RTE_MAX(conf->hz / 1000, (uint64_t)1);
-	tcp->tw_ticks = stk_ms_to_ticks(conf->hz, tcp_def(tc->time_wait_ms, 60000));
+	tcp->port_reuse_ms = tcp_def(tc->time_wait_ms, 60000); /* 2 MSL */
+	tcp->tw_ticks = stk_ms_to_ticks(conf->hz, tcp->port_reuse_ms);
 	tcp->ts_idle_ticks = stk_ms_to_ticks(conf->hz, (uint32_t)TCP_TS_IDLE_MS);
 	tcp->fw2_ticks = tc->fin_wait_2_ms != 0 ? stk_ms_to_ticks(conf->hz, tc->fin_wait_2_ms)
 						: tcp->tw_ticks;
@@ -827,7 +828,6 @@ stk_tcp_init(struct stk_ctx *ctx, const struct stk_conf *conf)
 					       RTE_CACHE_LINE_SIZE, conf->socket_id);
 	if (tcp->port_used_ms == NULL)
 		return -ENOMEM;
-	tcp->port_reuse_ms = tcp_def(tc->time_wait_ms, 60000);
 	/* a segment is built in one mbuf: the payload must fit beside the
 	 * largest headers */
 	room = rte_pktmbuf_data_room_size(conf->mp);
