@@ -40,6 +40,7 @@ enum sec {
 	SEC_PIPELINE,
 	SEC_TCP,
 	SEC_MAX,
+	SEC_SVC = SEC_MAX, /* [<service name>]: a service's own keys */
 };
 
 static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack",
@@ -84,8 +85,6 @@ struct key {
 #define PORT(f) .off = offsetof(struct app_port_cfg, f), .size = FIELD_SIZE(struct app_port_cfg, f)
 
 static const char *const mode_values[] = {"rtc", "pipeline", NULL};
-
-static int check_http_path(const char *val, char *why, size_t wl);
 
 static const struct key keys[] = {
 	/* [sluice] */
@@ -177,36 +176,6 @@ static const struct key keys[] = {
 	{SEC_SERVICE, "tcp_port", T_UINT, .min = 1, .max = 65535, .def = "7",
 	 .help = "TCP port the service listens on (services with TCP callbacks, e.g. tcp-echo)",
 	 CFG(tcp_port)},
-	{SEC_SERVICE, "work_cycles", T_UINT, .min = 0, .max = 100000000, .def = "500",
-	 .help = "TSC cycles the udp-spin service spends per request before echoing it "
-		 "(a stand-in for real request handling when comparing modes)",
-	 CFG(work_cycles)},
-	{SEC_SERVICE, "connect_ip", T_IPV4, .def = "",
-	 .help = "server that services opening connections (tcp-fetch) connect to; "
-		 "empty = none",
-	 CFG(connect_ip), .flags = KF_OPTIONAL},
-	{SEC_SERVICE, "connect_port", T_UINT, .min = 1, .max = 65535, .def = "80",
-	 .help = "TCP port of connect_ip", CFG(connect_port)},
-	{SEC_SERVICE, "http_path", T_STRING, .max = APP_HTTP_PATH_LEN - 1, .def = "/",
-	 .help = "path the http service answers GET and HEAD for with 200 and http_body "
-		 "(other paths: 404); starts with '/', no spaces or control characters, "
-		 "matched exactly (no query string)",
-	 CFG(http_path), .check = check_http_path},
-	{SEC_SERVICE, "http_body", T_TEXT, .max = APP_HTTP_BODY_LEN - 1,
-	 .def = "hello from sluice\\n",
-	 .help = "body of the http service's 200 response (Content-Type: text/plain); "
-		 "escapes \\n, \\r, \\t and \\\\ (a backslash); in a file, ';' is "
-		 "written \\; and leading or trailing spaces are stripped",
-	 CFG(http_body)},
-	{SEC_SERVICE, "fetch_bytes", T_UINT, .min = 0, .max = 1099511627776ULL, .def = "0",
-	 .help = "tcp-fetch: send this many bytes of a fixed pattern and half-close (for an "
-		 "echo server such as tcp-echo) and compare what comes back with it; "
-		 "0 = send \"GET <http_path> HTTP/1.0\" instead",
-	 CFG(fetch_bytes)},
-	{SEC_SERVICE, "fetch_count", T_UINT, .min = 1, .max = 100000000, .def = "1",
-	 .help = "tcp-fetch: requests to make (fetch_bytes = 0), one connection after the "
-		 "other; past 1 a single line at the end gives fetches per second",
-	 CFG(fetch_count)},
 
 	/* [pipeline] */
 	{SEC_PIPELINE, "rx_lcores", T_LCORE_LIST, .def = "",
@@ -316,9 +285,21 @@ static const struct key keys[] = {
 #define ORIGIN_SET (-1)
 #define ORIGIN_FILE INT_MAX /* from the file, line unknown */
 
+/* A service key met in the file or in --set, applied once the service
+ * that [sluice] service names is known (it may come later). */
+struct svc_ent {
+	const struct sl_service *svc; /* its section's; NULL = [service], the selected one */
+	char *name, *val;
+	int line;
+};
+
 struct load_ctx {
 	const char *file;		       /* NULL when only --set applies */
 	int origin[APP_MAX_PORTS + 1][N_KEYS]; /* [APP_MAX_PORTS] = the other sections */
+	int svc_origin[APP_MAX_SERVICES][APP_SVC_MAX_KEYS];
+	bool defer; /* load: service keys wait for svc_resolve() */
+	struct svc_ent *ents;
+	int n_ents;
 	char *err;
 	size_t errlen;
 };
@@ -843,9 +824,9 @@ format_lcore_list(const struct app_lcore_list *l, char *buf, size_t len)
 	}
 }
 
-/* [service] http_path: what http.c compares the request target with. */
-static int
-check_http_path(const char *val, char *why, size_t wl)
+/* For services' request-target keys (http's and tcp-fetch's http_path). */
+int
+sl_cfg_check_http_path(const char *val, char *why, size_t wl)
 {
 	const char *c;
 
@@ -930,26 +911,23 @@ text_encode(const char *v, char *buf, size_t len)
 }
 
 /*
- * Parse @p val for key @p k into cfg (port @p port for [portN] keys). List
- * keys add to what is there when @p append, replace it otherwise. On error
+ * Parse @p val for key @p k into the value at @p p: the types that need
+ * nothing but their own bytes (what a service's key may be, too). On error
  * @p why says what is wrong with the value, without naming the key.
  */
 static int
-key_set(struct app_config *cfg, const struct key *k, int port, const char *val, bool append,
-	char *why, size_t wl)
+value_set(const struct key *k, void *p, const char *val, char *why, size_t wl)
 {
-	void *p = key_ptr(cfg, k, port);
 	uint64_t u;
 	size_t i;
 	bool b;
 
-	if (*val == '\0' && (k->flags & KF_OPTIONAL) && k->type != T_LCORE_MAP &&
-	    k->type != T_ARP_STATIC) {
-		memset(p, 0, k->type == T_MAC ? sizeof(struct rte_ether_addr) : k->size);
-		if (k->type == T_MAC)
-			*(bool *)((char *)&cfg->ports[port] + k->off2) = false;
+	if (*val == '\0' && (k->flags & KF_OPTIONAL)) {
+		memset(p, 0, k->size);
 		return 0;
 	}
+	if (k->check != NULL && k->check(val, why, wl) != 0)
+		return -EINVAL;
 	switch (k->type) {
 	case T_UINT:
 		if (parse_u64(val, k->min, k->max, &u, why, wl) != 0)
@@ -970,8 +948,6 @@ key_set(struct app_config *cfg, const struct key *k, int port, const char *val, 
 			errf(why, wl, "too long, at most %" PRIu64 " characters", k->max);
 			return -EINVAL;
 		}
-		if (k->check != NULL && k->check(val, why, wl) != 0)
-			return -EINVAL;
 		memset(p, 0, k->size);
 		memcpy(p, val, strlen(val));
 		return 0;
@@ -998,6 +974,37 @@ key_set(struct app_config *cfg, const struct key *k, int port, const char *val, 
 		return -EINVAL;
 	case T_IPV4:
 		return parse_ip4(val, p, why, wl);
+	case T_LCORE_LIST:
+		return parse_lcore_list(val, p, why, wl);
+	default:
+		break;
+	}
+	errf(why, wl, "key of a type that needs the whole configuration");
+	return -EINVAL;
+}
+
+/*
+ * Parse @p val for key @p k into cfg (port @p port for [portN] keys). List
+ * keys add to what is there when @p append, replace it otherwise. On error
+ * @p why says what is wrong with the value, without naming the key.
+ */
+static int
+key_set(struct app_config *cfg, const struct key *k, int port, const char *val, bool append,
+	char *why, size_t wl)
+{
+	void *p = key_ptr(cfg, k, port);
+
+	switch (k->type) {
+	case T_MAC:
+		if (*val == '\0' && (k->flags & KF_OPTIONAL)) {
+			memset(p, 0, sizeof(struct rte_ether_addr));
+			*(bool *)((char *)&cfg->ports[port] + k->off2) = false;
+			return 0;
+		}
+		if (parse_mac(val, p, why, wl) != 0)
+			return -EINVAL;
+		*(bool *)((char *)&cfg->ports[port] + k->off2) = true;
+		return 0;
 	case T_IPV4_PREFIX:
 		if (*val == '\0') {
 			errf(why, wl, "empty value, must be a.b.c.d/len");
@@ -1005,19 +1012,13 @@ key_set(struct app_config *cfg, const struct key *k, int port, const char *val, 
 		}
 		return parse_ip4_prefix(val, p, (uint8_t *)((char *)&cfg->ports[port] + k->off2),
 					why, wl);
-	case T_MAC:
-		if (parse_mac(val, p, why, wl) != 0)
-			return -EINVAL;
-		*(bool *)((char *)&cfg->ports[port] + k->off2) = true;
-		return 0;
 	case T_LCORE_MAP:
 		return set_map(cfg, val, append, why, wl);
 	case T_ARP_STATIC:
 		return set_arp_static(cfg, val, append, why, wl);
-	case T_LCORE_LIST:
-		return parse_lcore_list(val, p, why, wl);
+	default:
+		return value_set(k, p, val, why, wl);
 	}
-	return -EINVAL;
 }
 
 static void
@@ -1028,13 +1029,10 @@ ip4_str(uint32_t ip_be, char *buf, size_t len)
 	inet_ntop(AF_INET, &a, buf, len);
 }
 
-/* Text of the key's current value, as the file would carry it; "" = not set. */
+/* Text of the value at @p p, as the file would carry it; "" = not set. */
 static void
-key_format(const struct app_config *cfg, const struct key *k, int port, char *buf, size_t len)
+value_format(const struct key *k, const void *p, char *buf, size_t len)
 {
-	const void *p = key_cptr(cfg, k, port);
-	const struct app_port_cfg *pc = &cfg->ports[port];
-	char ip[INET_ADDRSTRLEN];
 	uint32_t a;
 
 	buf[0] = '\0';
@@ -1056,6 +1054,26 @@ key_format(const struct app_config *cfg, const struct key *k, int port, char *bu
 		if (a != 0)
 			ip4_str(a, buf, len);
 		break;
+	case T_LCORE_LIST:
+		format_lcore_list(p, buf, len);
+		break;
+	case T_TEXT:
+		text_encode(p, buf, len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Text of the key's current value, as the file would carry it; "" = not set. */
+static void
+key_format(const struct app_config *cfg, const struct key *k, int port, char *buf, size_t len)
+{
+	const struct app_port_cfg *pc = &cfg->ports[port];
+	char ip[INET_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	switch (k->type) {
 	case T_IPV4_PREFIX:
 		if (pc->ip != 0) {
 			ip4_str(pc->ip, ip, sizeof(ip));
@@ -1069,11 +1087,8 @@ key_format(const struct app_config *cfg, const struct key *k, int port, char *bu
 	case T_LCORE_MAP:
 	case T_ARP_STATIC:
 		break; /* dumped entry by entry */
-	case T_LCORE_LIST:
-		format_lcore_list(p, buf, len);
-		break;
-	case T_TEXT:
-		text_encode(p, buf, len);
+	default:
+		value_format(k, key_cptr(cfg, k, port), buf, len);
 		break;
 	}
 }
@@ -1108,10 +1123,25 @@ section_parse(const char *name, enum sec *sec, int *port, char *why, size_t wl)
 			return -EINVAL;
 		}
 	}
-	errf(why, wl,
-	     "unknown section; valid sections are [sluice], [port0]..[port%d], [stack], "
-	     "[service], [pipeline]",
-	     APP_MAX_PORTS - 1);
+	for (n = 0; n < (long)sl_service_count(); n++)
+		if (strcmp(name, sl_service_at(n)->name) == 0) {
+			*sec = SEC_SVC;
+			*port = n;
+			return 0;
+		}
+	{
+		char list[256] = "";
+
+		for (n = 0; n < (long)sl_service_count(); n++)
+			if (sl_service_at(n)->n_cfg_keys != 0)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), ", [%s]",
+					 sl_service_at(n)->name);
+		errf(why, wl,
+		     "unknown section; valid sections are [sluice], [port0]..[port%d], [stack], "
+		     "[service], [pipeline], [tcp]%s%s",
+		     APP_MAX_PORTS - 1, list[0] ? " and the services' " : "",
+		     list[0] ? list + 2 : "");
+	}
 	return -EINVAL;
 }
 
@@ -1143,8 +1173,159 @@ section_label(enum sec sec, int port, char *buf, size_t len)
 {
 	if (sec == SEC_PORT)
 		snprintf(buf, len, "port%d", port);
+	else if (sec == SEC_SVC)
+		snprintf(buf, len, "%s", sl_service_at(port)->name);
 	else
 		snprintf(buf, len, "%s", sec_names[sec]);
+}
+
+/* ---- the services' own keys ------------------------------------------ */
+
+/* A service's declaration as a key of the table's kind, so one parser and
+ * one formatter serve both; -EINVAL if its type is not one a service may use. */
+static int
+svc_key(const struct sl_cfg_key *sk, struct key *k)
+{
+	static const enum ktype types[] = {
+		[SL_CFG_UINT] = T_UINT, [SL_CFG_BOOL] = T_BOOL, [SL_CFG_STRING] = T_STRING,
+		[SL_CFG_TEXT] = T_TEXT, [SL_CFG_IPV4] = T_IPV4, [SL_CFG_ENUM] = T_ENUM,
+	};
+
+	memset(k, 0, sizeof(*k));
+	if ((unsigned int)sk->type >= RTE_DIM(types))
+		return -EINVAL;
+	k->sec = SEC_SVC;
+	k->name = sk->name;
+	k->type = types[sk->type];
+	k->min = sk->min;
+	k->max = sk->max;
+	k->values = sk->values;
+	k->def = sk->def != NULL ? sk->def : "";
+	k->help = sk->help != NULL ? sk->help : "";
+	k->off = sk->off;
+	k->size = sk->size;
+	k->flags = (sk->flags & SL_CFG_OPTIONAL) ? KF_OPTIONAL : 0;
+	k->check = sk->check;
+	return 0;
+}
+
+static bool
+uint_size_ok(size_t size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+/* Defaults of @p svc's keys into @p base (APP_SVC_CFG_MAX bytes), after
+ * checking the declaration itself: a service from outside the tree gets a
+ * message, not a write past its struct. */
+static int
+svc_defaults(const struct sl_service *svc, unsigned char *base, char *why, size_t wl)
+{
+	char sub[256];
+	unsigned int i, j;
+	struct key k;
+
+	memset(base, 0, APP_SVC_CFG_MAX);
+	if (svc->n_cfg_keys == 0)
+		return 0;
+	if (svc->cfg_keys == NULL || svc->cfg_size == 0 || svc->cfg_size > APP_SVC_CFG_MAX ||
+	    svc->n_cfg_keys > APP_SVC_MAX_KEYS) {
+		errf(why, wl,
+		     "service %s declares %u keys but no table, or a cfg_size of %zu (must be "
+		     "1..%d, at most %d keys)",
+		     svc->name, svc->n_cfg_keys, svc->cfg_size, APP_SVC_CFG_MAX, APP_SVC_MAX_KEYS);
+		return -EINVAL;
+	}
+	{
+		enum sec sec;
+		int port;
+
+		if (section_parse(svc->name, &sec, &port, sub, sizeof(sub)) == 0 &&
+		    sec != SEC_SVC) {
+			errf(why, wl, "service %s: its name is one of sluice's sections; rename it",
+			     svc->name);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < svc->n_cfg_keys; i++) {
+		const struct sl_cfg_key *sk = &svc->cfg_keys[i];
+		const char *bad = NULL;
+
+		if (sk->name == NULL || sk->name[0] == '\0' || svc_key(sk, &k) != 0) {
+			errf(why, wl, "service %s: key %u has no name or an unknown type",
+			     svc->name, i);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(svc->cfg_keys[j].name, sk->name) == 0)
+				bad = "declared twice";
+		if (k.off + k.size > svc->cfg_size || k.size == 0)
+			bad = "off and size reach outside cfg_size";
+		else if ((k.type == T_UINT || k.type == T_ENUM) && !uint_size_ok(k.size))
+			bad = "an integer must have size 1, 2, 4 or 8";
+		else if (k.type == T_UINT &&
+			 (k.min > k.max || (k.size < 8 && k.max >> (8 * k.size) != 0)))
+			bad = "min > max, or max does not fit its size";
+		else if (k.type == T_BOOL && k.size != sizeof(bool))
+			bad = "a boolean must have the size of a bool";
+		else if (k.type == T_IPV4 && k.size != sizeof(uint32_t))
+			bad = "an IPv4 address must have size 4";
+		else if ((k.type == T_STRING || k.type == T_TEXT) &&
+			 (k.max == 0 || k.max >= k.size))
+			bad = "a string needs 1 <= max < size (room for the NUL)";
+		else if (k.type == T_ENUM && (k.values == NULL || k.values[0] == NULL))
+			bad = "an enum needs values";
+		if (bad != NULL) {
+			errf(why, wl, "service %s: key %s: %s", svc->name, sk->name, bad);
+			return -EINVAL;
+		}
+		if (value_set(&k, base + k.off, k.def, sub, sizeof(sub)) != 0) {
+			errf(why, wl, "service %s: key %s: default '%s' does not parse: %s",
+			     svc->name, sk->name, k.def, sub);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+svc_find_key(const struct sl_service *svc, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < svc->n_cfg_keys; i++)
+		if (strcmp(svc->cfg_keys[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+svc_index(const struct sl_service *svc)
+{
+	unsigned int i;
+
+	for (i = 0; i < sl_service_count(); i++)
+		if (sl_service_at(i) == svc)
+			return i;
+	return -1;
+}
+
+/* The selected service (cfg->service) with its defaults; -ENOENT if no
+ * service has that name. */
+static int
+svc_select(struct app_config *cfg, char *why, size_t wl)
+{
+	cfg->svc = sl_service_find(cfg->service);
+	memset(cfg->svc_cfg, 0, sizeof(cfg->svc_cfg));
+	if (cfg->svc == NULL)
+		return -ENOENT;
+	return svc_defaults(cfg->svc, cfg->svc_cfg, why, wl);
+}
+
+const void *
+app_config_svc(const struct app_config *cfg)
+{
+	return cfg->svc != NULL && cfg->svc->n_cfg_keys != 0 ? cfg->svc_cfg : NULL;
 }
 
 static void
@@ -1172,6 +1353,7 @@ app_config_defaults(struct app_config *cfg)
 			key_set(cfg, &keys[i], 0, keys[i].def, false, why, sizeof(why));
 	for (p = 0; p < APP_MAX_PORTS; p++)
 		port_defaults(cfg, p);
+	svc_select(cfg, why, sizeof(why)); /* a load reports what is wrong */
 }
 
 static void
@@ -1185,19 +1367,175 @@ origin_str(const struct load_ctx *ctx, int line, char *buf, size_t len)
 		snprintf(buf, len, "%s", ctx->file != NULL ? ctx->file : "(no file)");
 }
 
+/*
+ * One key of a service: of @p target's section, or (NULL) written in
+ * [service] for the selected service. The selected service's values land
+ * in cfg->svc_cfg; another service's are parsed (so a typo fails) into a
+ * scratch copy and dropped.
+ */
+static int
+svc_apply(struct app_config *cfg, struct load_ctx *ctx, const struct sl_service *target,
+	  const char *name, const char *val, int line)
+{
+	static unsigned char scratch[APP_SVC_CFG_MAX] __rte_aligned(16);
+	const struct sl_service *svc = target != NULL ? target : cfg->svc;
+	const char *label = target != NULL ? target->name : "service";
+	char where[300], why[512], list[512];
+	unsigned char *base;
+	int ki, si, *origin;
+	struct key k;
+
+	origin_str(ctx, line, where, sizeof(where));
+	ki = svc != NULL ? svc_find_key(svc, name) : -1;
+	if (ki < 0) {
+		unsigned int i;
+
+		list[0] = '\0';
+		if (target == NULL)
+			section_keys(SEC_SERVICE, list, sizeof(list));
+		if (svc != NULL && svc->n_cfg_keys != 0 && target == NULL)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 " and service %s's own:", svc->name);
+		for (i = 0; svc != NULL && i < svc->n_cfg_keys; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i == 0 ? (target == NULL ? " " : "") : ", ",
+				 svc->cfg_keys[i].name);
+		errf(ctx->err, ctx->errlen,
+		     "%s: [%s] %s: unknown key; valid keys in [%s]: %s" SEE_HELP, where, label,
+		     name, label, list[0] ? list : "none (the service declares no keys)");
+		return -EINVAL;
+	}
+	si = svc_index(svc);
+	base = svc == cfg->svc ? cfg->svc_cfg : scratch;
+	if (base == scratch && svc_defaults(svc, scratch, why, sizeof(why)) != 0) {
+		errf(ctx->err, ctx->errlen, "%s: [%s]: %s", where, label, why);
+		return -EINVAL;
+	}
+	origin = &ctx->svc_origin[si][ki];
+	if (line > 0 && *origin > 0) {
+		errf(ctx->err, ctx->errlen,
+		     "%s: [%s] %s = %s: duplicate key, already set on line %d%s; keep one" SEE_HELP,
+		     where, label, name, val, *origin,
+		     target == NULL || svc == cfg->svc ? " ([service] and the service's own "
+							 "section are the same keys)"
+						       : "");
+		return -EINVAL;
+	}
+	svc_key(&svc->cfg_keys[ki], &k);
+	if (value_set(&k, base + k.off, val, why, sizeof(why)) != 0) {
+		errf(ctx->err, ctx->errlen, "%s: [%s] %s = %s: %s" SEE_HELP, where, label, name,
+		     val, why);
+		return -EINVAL;
+	}
+	*origin = line;
+	return 0;
+}
+
+/* Keep a service key for svc_resolve(); the selected service may not be
+ * known yet ([sluice] service after it, or in --set). */
+static int
+svc_defer(struct load_ctx *ctx, const struct sl_service *target, const char *name, const char *val,
+	  int line)
+{
+	struct svc_ent *e = realloc(ctx->ents, (ctx->n_ents + 1) * sizeof(*e));
+
+	if (e == NULL)
+		goto nomem;
+	ctx->ents = e;
+	e = &ctx->ents[ctx->n_ents];
+	e->svc = target;
+	e->line = line;
+	e->name = strdup(name);
+	e->val = strdup(val);
+	if (e->name == NULL || e->val == NULL) {
+		free(e->name);
+		free(e->val);
+		goto nomem;
+	}
+	ctx->n_ents++;
+	return 0;
+nomem:
+	errf(ctx->err, ctx->errlen, "out of memory");
+	return -ENOMEM;
+}
+
+static void
+svc_ents_free(struct load_ctx *ctx)
+{
+	int i;
+
+	for (i = 0; i < ctx->n_ents; i++) {
+		free(ctx->ents[i].name);
+		free(ctx->ents[i].val);
+	}
+	free(ctx->ents);
+	ctx->ents = NULL;
+	ctx->n_ents = 0;
+}
+
+/* After the file and --set: select the service, then apply its keys (and
+ * check other services' sections) in the order they came. */
+static int
+svc_resolve(struct app_config *cfg, struct load_ctx *ctx)
+{
+	const struct key *k_svc = key_find(SEC_SLUICE, "service");
+	char where[300], why[512], list[256] = "";
+	unsigned int i;
+	int ret;
+
+	origin_str(ctx, ctx->origin[APP_MAX_PORTS][k_svc - keys], where, sizeof(where));
+	ret = svc_select(cfg, why, sizeof(why));
+	if (ret == -ENOENT) {
+		for (i = 0; i < sl_service_count(); i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", sl_service_at(i)->name);
+		errf(ctx->err, ctx->errlen,
+		     "%s: [sluice] service = %s: no such service; known: %s (sluice --help "
+		     "describes them)",
+		     where, cfg->service, list[0] ? list : "none");
+		return -EINVAL;
+	}
+	if (ret != 0) {
+		errf(ctx->err, ctx->errlen, "%s: [sluice] service = %s: %s", where, cfg->service,
+		     why);
+		return -EINVAL;
+	}
+	for (i = 0; i < (unsigned int)ctx->n_ents; i++) {
+		const struct svc_ent *e = &ctx->ents[i];
+
+		ret = svc_apply(cfg, ctx, e->svc, e->name, e->val, e->line);
+		if (ret != 0)
+			return ret;
+	}
+	if (cfg->svc->cfg_check != NULL && cfg->svc->cfg_check(cfg->svc_cfg, why, sizeof(why))) {
+		origin_str(ctx, ORIGIN_DEFAULT, where, sizeof(where));
+		errf(ctx->err, ctx->errlen, "%s: [%s]: %s" SEE_HELP, where, cfg->svc->name, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* One key = value from the file (line > 0) or from --set (ORIGIN_SET). */
 static int
 apply(struct app_config *cfg, struct load_ctx *ctx, enum sec sec, int port, const char *name,
       const char *val, int line)
 {
-	char where[300], label[16], why[512], list[256];
+	char where[300], label[64], why[512], list[256];
 	int slot = sec == SEC_PORT ? port : APP_MAX_PORTS;
 	const struct key *k;
 	int *origin;
 
+	/* a service's own key: now (app_config_set) or once the service is known */
+	k = key_find(sec, name);
+	if (sec == SEC_SVC || (sec == SEC_SERVICE && k == NULL)) {
+		const struct sl_service *target = sec == SEC_SVC ? sl_service_at(port) : NULL;
+
+		if (ctx->defer)
+			return svc_defer(ctx, target, name, val, line);
+		return svc_apply(cfg, ctx, target, name, val, line);
+	}
 	origin_str(ctx, line, where, sizeof(where));
 	section_label(sec, port, label, sizeof(label));
-	k = key_find(sec, name);
 	if (k == NULL) {
 		section_keys(sec, list, sizeof(list));
 		errf(ctx->err, ctx->errlen,
@@ -1218,13 +1556,15 @@ apply(struct app_config *cfg, struct load_ctx *ctx, enum sec sec, int port, cons
 		return -EINVAL;
 	}
 	*origin = line;
+	if (!ctx->defer && k == key_find(SEC_SLUICE, "service"))
+		svc_select(cfg, why, sizeof(why)); /* app_config_set: the new one's defaults */
 	return 0;
 }
 
 static int
 apply_set(struct app_config *cfg, struct load_ctx *ctx, const char *set)
 {
-	char buf[APP_DEV_LEN + CFG_NAME_LEN * 2], why[256];
+	char buf[APP_DEV_LEN + CFG_NAME_LEN * 2], why[512];
 	char *dot, *eq, *secname, *name, *val;
 	enum sec sec;
 	int port;
@@ -1461,9 +1801,9 @@ load_file(struct app_config *cfg, struct load_ctx *ctx)
 {
 	struct rte_cfgfile_entry *ents = NULL;
 	struct rte_cfgfile *cf;
-	char secname[CFG_NAME_LEN], why[256], where[300];
+	char secname[CFG_NAME_LEN], why[512], where[300];
 	int n_sec, i, j, n, port, e = 0, ret;
-	int seen[SEC_MAX][APP_MAX_PORTS] = {{0}};
+	int seen[SEC_SVC + 1][APP_MAX_SERVICES] = {{0}};
 	struct scan sc;
 	enum sec sec;
 
@@ -1492,7 +1832,7 @@ load_file(struct app_config *cfg, struct load_ctx *ctx)
 			ret = -EINVAL;
 			break;
 		}
-		slot = sec == SEC_PORT ? port : 0;
+		slot = sec == SEC_PORT || sec == SEC_SVC ? port : 0;
 		if (seen[sec][slot] != 0) {
 			errf(ctx->err, ctx->errlen,
 			     "%s: [%s]: section appears twice (first on line %d); merge them",
@@ -1698,27 +2038,28 @@ app_config_load(struct app_config *cfg, const char *file, char *const *sets, int
 		size_t errlen)
 {
 	static struct load_ctx ctx; /* too big for a stack; main/tests only */
-	int i, ret;
+	int i, ret = 0;
 
+	RTE_BUILD_BUG_ON(APP_MAX_SERVICES < APP_MAX_PORTS); /* seen[][] in load_file() */
 	app_config_defaults(cfg);
 	snprintf(cfg->source, sizeof(cfg->source), "%s", file != NULL ? file : "(no file)");
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.file = file;
 	ctx.err = err;
 	ctx.errlen = errlen;
+	ctx.defer = true;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 
-	if (file != NULL) {
+	if (file != NULL)
 		ret = load_file(cfg, &ctx);
-		if (ret != 0)
-			return ret == -ENOMEM ? -ENOMEM : ret;
-	}
-	for (i = 0; i < n_sets; i++) {
+	for (i = 0; i < n_sets && ret == 0; i++)
 		ret = apply_set(cfg, &ctx, sets[i]);
-		if (ret != 0)
-			return ret;
-	}
+	if (ret == 0)
+		ret = svc_resolve(cfg, &ctx);
+	svc_ents_free(&ctx);
+	if (ret != 0)
+		return ret;
 	return validate(cfg, &ctx);
 }
 
@@ -1792,10 +2133,25 @@ print_wrapped(FILE *out, const char *text, int indent)
 	fputc('\n', out);
 }
 
+static void
+help_key(FILE *out, const struct key *k)
+{
+	char type[128];
+
+	type_desc(k, type, sizeof(type));
+	fprintf(out, "  %-15s %s; %s%s\n", k->name, type,
+		k->flags & KF_REQUIRED ? "required" : "default: ",
+		k->flags & KF_REQUIRED ? ""
+		: k->def[0] != '\0'    ? k->def
+				       : "(not set)");
+	print_wrapped(out, k->help, 18);
+}
+
 void
 app_config_help(FILE *out)
 {
-	char type[128];
+	unsigned int s, j;
+	struct key k;
 	size_t i;
 	int last = -1;
 
@@ -1803,23 +2159,27 @@ app_config_help(FILE *out)
 		"sluice configuration keys. In an INI file: [section] then key = value;\n"
 		"comments start with ';' (anywhere) or '#' (at the start of a line).\n"
 		"On the command line: --set section.key=value (after the file).\n"
-		"Port sections are [port0]..[port%d], numbered without gaps.\n",
+		"Port sections are [port0]..[port%d], numbered without gaps.\n"
+		"A service's own keys are in a section named after it (after sluice's\n"
+		"below); those of the selected service may be written in [service] too.\n",
 		APP_MAX_PORTS - 1);
 	for (i = 0; i < N_KEYS; i++) {
-		const struct key *k = &keys[i];
-
-		if ((int)k->sec != last) {
-			fprintf(out, "\n[%s]\n", k->sec == SEC_PORT ? "portN" : sec_names[k->sec]);
-			last = k->sec;
+		if ((int)keys[i].sec != last) {
+			fprintf(out, "\n[%s]\n",
+				keys[i].sec == SEC_PORT ? "portN" : sec_names[keys[i].sec]);
+			last = keys[i].sec;
 		}
-		type_desc(k, type, sizeof(type));
-		fprintf(out, "  %-15s %s; %s%s%s\n", k->name, type,
-			k->flags & KF_REQUIRED ? "required" : "default: ",
-			k->flags & KF_REQUIRED ? ""
-			: k->def[0] != '\0'    ? k->def
-					       : "(not set)",
-			"");
-		print_wrapped(out, k->help, 18);
+		help_key(out, &keys[i]);
+	}
+	for (s = 0; s < sl_service_count(); s++) {
+		const struct sl_service *svc = sl_service_at(s);
+
+		if (svc->n_cfg_keys == 0 || svc->cfg_keys == NULL)
+			continue;
+		fprintf(out, "\n[%s]\n", svc->name);
+		for (j = 0; j < svc->n_cfg_keys; j++)
+			if (svc_key(&svc->cfg_keys[j], &k) == 0)
+				help_key(out, &k);
 	}
 }
 
@@ -1886,6 +2246,28 @@ dump_section(const struct app_config *cfg, FILE *out, enum sec sec, int port)
 	}
 }
 
+/* The selected service's keys, under its own name. */
+static void
+dump_svc_section(const struct app_config *cfg, FILE *out)
+{
+	char buf[APP_SVC_CFG_MAX * 2 + 8];
+	unsigned int i;
+	struct key k;
+
+	if (cfg->svc == NULL || cfg->svc->n_cfg_keys == 0)
+		return;
+	fprintf(out, "\n[%s]\n", cfg->svc->name);
+	for (i = 0; i < cfg->svc->n_cfg_keys; i++) {
+		if (svc_key(&cfg->svc->cfg_keys[i], &k) != 0)
+			continue;
+		value_format(&k, cfg->svc_cfg + k.off, buf, sizeof(buf));
+		if (buf[0] == '\0')
+			fprintf(out, "; %s = (not set)\n", k.name);
+		else
+			dump_value(out, k.name, buf);
+	}
+}
+
 void
 app_config_dump(const struct app_config *cfg, FILE *out)
 {
@@ -1899,6 +2281,7 @@ app_config_dump(const struct app_config *cfg, FILE *out)
 			dump_section(cfg, out, SEC_PORT, p);
 	dump_section(cfg, out, SEC_STACK, 0);
 	dump_section(cfg, out, SEC_SERVICE, 0);
+	dump_svc_section(cfg, out);
 	dump_section(cfg, out, SEC_PIPELINE, 0);
 	dump_section(cfg, out, SEC_TCP, 0);
 }

@@ -200,13 +200,7 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		.udp_port = cfg.udp_port,
 		.tcp_port = cfg.tcp_port,
 		.tcp_max_conns = cfg.tcp_max_conns,
-		.work_cycles = cfg.work_cycles,
-		.connect_ip = cfg.connect_ip,
-		.connect_port = cfg.connect_port,
-		.http_path = cfg.http_path,
-		.http_body = cfg.http_body,
-		.fetch_bytes = cfg.fetch_bytes,
-		.fetch_count = cfg.fetch_count,
+		.cfg = app_config_svc(&cfg),
 	};
 	int ret;
 
@@ -328,7 +322,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	pipeline = cfg.mode == APP_MODE_PIPELINE;
-	svc = sl_service_find(cfg.service);
+	svc = cfg.svc; /* the load found it */
 	if (svc == NULL) {
 		fprintf(stderr, "sluice: %s: [sluice] service = %s: no such service; known:\n",
 			cfg.source, cfg.service);

@@ -2,9 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app_config.h"
 #include "sluice_service.h"
 
-#define SL_MAX_SERVICES 32
+#define SL_MAX_SERVICES APP_MAX_SERVICES
 
 static const struct sl_service *sl_services[SL_MAX_SERVICES];
 static unsigned int sl_n_services;
@@ -39,4 +40,16 @@ sl_service_foreach(void (*fn)(const struct sl_service *svc, void *arg), void *ar
 
 	for (i = 0; i < sl_n_services; i++)
 		fn(sl_services[i], arg);
+}
+
+unsigned int
+sl_service_count(void)
+{
+	return sl_n_services;
+}
+
+const struct sl_service *
+sl_service_at(unsigned int i)
+{
+	return i < sl_n_services ? sl_services[i] : NULL;
 }

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "app_config.h"
+#include "sluice_service.h"
 
 #ifndef SL_SOURCE_ROOT
 #define SL_SOURCE_ROOT "."
@@ -312,7 +313,7 @@ static void
 test_every_key_set(void **state)
 {
 	(void)state;
-	expect_ok("[sluice]\nmode = pipeline\nservice = discard\nduration = 5\n"
+	expect_ok("[sluice]\nmode = pipeline\nservice = tcp-echo\nduration = 5\n"
 		  "stats_interval = 0\nburst = 64\ntx_drain_us = 50\n"
 		  "[port0]\ndev = 0000:01:00.0\nip = 192.168.1.10/16\ngateway = 192.168.200.1\n"
 		  "mac = 02:AA:bb:cc:dd:ee\nrxq = 4\ntxq = 3\nrxd = 512\ntxd = 4096\nmtu = 9000\n"
@@ -321,7 +322,7 @@ test_every_key_set(void **state)
 		  "arp_retries = 100\narp_pending = 0\nicmp_rate = 0\nicmp_burst = 1000000\n"
 		  "ttl = 255\n[service]\nudp_port = 65535\n");
 	assert_int_equal(cfg.mode, APP_MODE_PIPELINE);
-	assert_string_equal(cfg.service, "discard");
+	assert_string_equal(cfg.service, "tcp-echo");
 	assert_int_equal(cfg.duration, 5);
 	assert_int_equal(cfg.stats_interval, 0);
 	assert_int_equal(cfg.burst, 64);
@@ -863,24 +864,284 @@ test_app_config_set(void **state)
 	assert_has(err, "--set: [stack] ttl = x: not an integer");
 }
 
-/* [service] http_path is checked, http_body's escapes are decoded (and
- * encoded again by the dump) */
+/* ---- services' own keys --------------------------------------------- */
+
+/* A service of this test's own, with a key of every type a service may
+ * declare, so the test can read the struct sluice fills. */
+static const char *const color_values[] = {"red", "green", "blue", NULL};
+
+struct keys_cfg {
+	uint8_t u8;
+	uint16_t u16;
+	uint64_t u64;
+	bool flag;
+	uint32_t ip;
+	uint32_t color;
+	char name[16];
+	char text[32];
+};
+
+static int
+check_no_x(const char *val, char *why, size_t wl)
+{
+	if (strchr(val, 'x') != NULL) {
+		snprintf(why, wl, "contains an x");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+keys_cfg_check(const void *arg, char *why, size_t wl)
+{
+	const struct keys_cfg *c = arg;
+
+	if (c->flag && c->ip == 0) {
+		snprintf(why, wl, "flag = yes needs ip");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct sl_cfg_key keys_keys[] = {
+	{"u8", SL_CFG_UINT, .min = 1, .max = 200, .def = "7", .help = "a byte",
+	 SL_CFG_FIELD(struct keys_cfg, u8)},
+	{"u16", SL_CFG_UINT, .min = 0, .max = 65535, .def = "1000", .help = "a short",
+	 SL_CFG_FIELD(struct keys_cfg, u16)},
+	{"u64", SL_CFG_UINT, .min = 0, .max = UINT64_MAX, .def = "0", .help = "a long",
+	 SL_CFG_FIELD(struct keys_cfg, u64)},
+	{"flag", SL_CFG_BOOL, .def = "no", .help = "a flag", SL_CFG_FIELD(struct keys_cfg, flag)},
+	{"ip", SL_CFG_IPV4, .def = "", .help = "an address", SL_CFG_FIELD(struct keys_cfg, ip),
+	 .flags = SL_CFG_OPTIONAL},
+	{"color", SL_CFG_ENUM, .values = color_values, .def = "green", .help = "a color",
+	 SL_CFG_FIELD(struct keys_cfg, color)},
+	{"name", SL_CFG_STRING, .max = 15, .def = "abc", .help = "a name",
+	 SL_CFG_FIELD(struct keys_cfg, name), .check = check_no_x},
+	{"text", SL_CFG_TEXT, .max = 31, .def = "a\\tb", .help = "a text",
+	 SL_CFG_FIELD(struct keys_cfg, text)},
+};
+
+static const struct sl_service keys_svc = {
+	.name = "test-keys",
+	.help = "test_config's service with one key of each type",
+	.cfg_keys = keys_keys,
+	.n_cfg_keys = RTE_DIM(keys_keys),
+	.cfg_size = sizeof(struct keys_cfg),
+	.cfg_check = keys_cfg_check,
+};
+SL_SERVICE_REGISTER(keys_svc);
+
+/* A declaration mistake: the string's size leaves no room for its NUL. */
+struct bad_cfg {
+	char s[8];
+};
+static const struct sl_cfg_key bad_keys[] = {
+	{"s", SL_CFG_STRING, .max = 8, .def = "x", .help = "too long for its field",
+	 SL_CFG_FIELD(struct bad_cfg, s)},
+};
+static const struct sl_service bad_svc = {
+	.name = "test-bad-decl",
+	.cfg_keys = bad_keys,
+	.n_cfg_keys = RTE_DIM(bad_keys),
+	.cfg_size = sizeof(struct bad_cfg),
+};
+SL_SERVICE_REGISTER(bad_svc);
+
+/* A bad default. */
+static const struct sl_cfg_key bad_def_keys[] = {
+	{"n", SL_CFG_UINT, .min = 1, .max = 9, .def = "10", .help = "default out of range",
+	 SL_CFG_FIELD(struct keys_cfg, u8)},
+};
+static const struct sl_service bad_def_svc = {
+	.name = "test-bad-default",
+	.cfg_keys = bad_def_keys,
+	.n_cfg_keys = RTE_DIM(bad_def_keys),
+	.cfg_size = sizeof(struct keys_cfg),
+};
+SL_SERVICE_REGISTER(bad_def_svc);
+
+#define SVC_KEYS "[sluice]\nservice = test-keys\n"
+
+static const struct keys_cfg *
+keys_of(const struct app_config *c)
+{
+	assert_ptr_equal(c->svc, &keys_svc);
+	assert_ptr_equal(app_config_svc(c), c->svc_cfg);
+	return (const struct keys_cfg *)app_config_svc(c);
+}
+
+/* The dump of the loaded config holds @p needle. */
+static void
+dump_has(const char *needle)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	app_config_dump(&cfg, f);
+	fclose(f);
+	assert_has(buf, needle);
+	free(buf);
+}
+
+static void
+test_svc_defaults_and_types(void **state)
+{
+	const struct keys_cfg *k;
+
+	(void)state;
+	expect_ok(PORT0 SVC_KEYS);
+	k = keys_of(&cfg);
+	assert_int_equal(k->u8, 7);
+	assert_int_equal(k->u16, 1000);
+	assert_int_equal(k->u64, 0);
+	assert_false(k->flag);
+	assert_int_equal(k->ip, 0);
+	assert_int_equal(k->color, 1);
+	assert_string_equal(k->name, "abc");
+	assert_string_equal(k->text, "a\tb");
+	assert_roundtrip(&cfg);
+
+	expect_ok(PORT0 SVC_KEYS
+		  "[test-keys]\nu8 = 200\nu16 = 65535\n"
+		  "u64 = 18446744073709551615\nflag = on\nip = 10.1.2.3\ncolor = blue\n"
+		  "name = hello\ntext = x\\;y\\n\n");
+	k = keys_of(&cfg);
+	assert_int_equal(k->u8, 200);
+	assert_int_equal(k->u16, 65535);
+	assert_true(k->u64 == UINT64_MAX);
+	assert_true(k->flag);
+	assert_int_equal(k->ip, ip4("10.1.2.3"));
+	assert_int_equal(k->color, 2);
+	assert_string_equal(k->name, "hello");
+	assert_string_equal(k->text, "x;y\n");
+	assert_roundtrip(&cfg);
+	dump_has("\n[test-keys]\nu8 = 200\nu16 = 65535\n");
+	dump_has("text = x\\;y\\n\n");
+
+	/* the same machinery's messages, naming the service's section */
+	bad_value("test-keys", "u8", "0", "out of range, must be 1..200");
+	bad_value("test-keys", "u8", "3x", "not an integer");
+	bad_value("test-keys", "flag", "maybe", "not a boolean");
+	bad_value("test-keys", "ip", "127.0.0.1", "not a unicast host address");
+	bad_value("test-keys", "color", "pink", "must be one of: red, green, blue");
+	bad_value("test-keys", "name", "0123456789abcdef", "too long, at most 15");
+	bad_value("test-keys", "name", "box", "contains an x");
+	bad_value("test-keys", "text", "a\\q", "unknown escape");
+	/* the whole-struct check of the selected service */
+	expect_fail(PORT0 SVC_KEYS "[test-keys]\nflag = yes\n", "[test-keys]: flag = yes needs ip");
+	expect_ok(PORT0 SVC_KEYS "[test-keys]\nflag = yes\nip = 10.0.0.9\n");
+}
+
+static void
+test_svc_section_and_alias(void **state)
+{
+	char *sets[] = {(char *)(uintptr_t) "test-keys.u8=9", (char *)(uintptr_t) "service.u16=5"};
+	char *set_svc[] = {(char *)(uintptr_t) "sluice.service=test-keys"};
+
+	(void)state;
+	/* [service] carries the selected service's keys, even before [sluice] */
+	expect_ok(PORT0 "[service]\nu8 = 11\nudp_port = 99\n" SVC_KEYS);
+	assert_int_equal(keys_of(&cfg)->u8, 11);
+	assert_int_equal(cfg.udp_port, 99);
+	dump_has("\n[service]\nudp_port = 99\ntcp_port = 7\n\n[test-keys]\nu8 = 11\n");
+	/* and the service is chosen after the file */
+	assert_int_equal(load_text_sets(PORT0 "[service]\nu8 = 12\n", set_svc, 1), 0);
+	assert_int_equal(keys_of(&cfg)->u8, 12);
+	/* --set overrides the file, in both spellings */
+	assert_int_equal(load_text_sets(PORT0 SVC_KEYS "[test-keys]\nu8 = 1\nu16 = 1\n", sets, 2),
+			 0);
+	assert_int_equal(keys_of(&cfg)->u8, 9);
+	assert_int_equal(keys_of(&cfg)->u16, 5);
+	/* one key written twice in a file, under both names */
+	expect_fail(PORT0 SVC_KEYS "[test-keys]\nu8 = 1\n[service]\nu8 = 2\n", "duplicate key");
+	/* another service's section is checked, not applied */
+	expect_ok(PORT0 "[test-keys]\nu8 = 100\n");
+	assert_string_equal(cfg.service, "udp-echo");
+	assert_null(app_config_svc(&cfg)); /* udp-echo has no keys */
+	expect_fail(PORT0 "[test-keys]\nu8 = 300\n", "[test-keys] u8 = 300: out of range");
+	/* a key of a service that is not selected is not a [service] key */
+	expect_fail(PORT0 "[service]\nu8 = 1\n",
+		    "[service] u8: unknown key; valid keys in [service]: udp_port, tcp_port");
+	expect_fail(PORT0 SVC_KEYS "[service]\nnope = 1\n",
+		    "valid keys in [service]: udp_port, tcp_port and service test-keys's own: u8, "
+		    "u16");
+	expect_fail(PORT0 "[test-keys]\nnope = 1\n",
+		    "[test-keys] nope: unknown key; valid keys in [test-keys]: u8, u16, u64");
+	expect_fail(PORT0 "[udp-echo]\nnope = 1\n", "none (the service declares no keys)");
+	expect_fail(PORT0 "[test-keys]\n[test-keys]\n", "section appears twice");
+	expect_fail(PORT0 "[nosuch]\n", "[nosuch]: unknown section");
+	assert_has(err, "and the services' [test-keys], ");
+	assert_has(err, ", [http], ");
+}
+
+static void
+test_svc_unknown_and_bad_decl(void **state)
+{
+	(void)state;
+	expect_fail(PORT0 "[sluice]\nservice = nosuch\n",
+		    "[sluice] service = nosuch: no such service; known: ");
+	assert_has(err, "udp-echo, tcp-echo, http, udp-spin, tcp-fetch");
+	expect_fail(PORT0 "[sluice]\nservice = test-bad-decl\n",
+		    "service test-bad-decl: key s: a string needs 1 <= max < size");
+	expect_fail(PORT0 "[sluice]\nservice = test-bad-default\n",
+		    "service test-bad-default: key n: default '10' does not parse: out of range");
+	/* a broken service that is not selected does not break the others */
+	expect_ok(PORT0);
+}
+
+static void
+test_svc_app_config_set(void **state)
+{
+	(void)state;
+	app_config_defaults(&cfg);
+	assert_int_equal(app_config_set(&cfg, "sluice.service=test-keys", err, sizeof(err)), 0);
+	assert_int_equal(keys_of(&cfg)->u8, 7); /* the new service's defaults */
+	assert_int_equal(app_config_set(&cfg, "test-keys.u8=42", err, sizeof(err)), 0);
+	assert_int_equal(keys_of(&cfg)->u8, 42);
+	assert_int_equal(app_config_set(&cfg, "service.color=red", err, sizeof(err)), 0);
+	assert_int_equal(keys_of(&cfg)->color, 0);
+	assert_int_equal(app_config_set(&cfg, "test-keys.u8=201", err, sizeof(err)), -EINVAL);
+	assert_has(err, "--set: [test-keys] u8 = 201: out of range");
+}
+
+/* http's keys: http_path is checked, http_body's escapes are decoded and
+ * encoded again by the dump; [service] still takes them (older configs). */
 static void
 test_http_keys(void **state)
 {
 	(void)state;
-	app_config_defaults(&cfg);
-	assert_string_equal(cfg.http_path, "/");
-	assert_string_equal(cfg.http_body, "hello from sluice\n");
-	good_value("service", "http_body", "a\\;b\\tc\\\\d\\r\\n");
-	assert_string_equal(cfg.http_body, "a;b\tc\\d\r\n");
+	expect_ok(PORT0 "[sluice]\nservice = http\n");
+	dump_has("\n[http]\nhttp_path = /\nhttp_body = hello from sluice\\n\n");
+	expect_ok(PORT0 "[sluice]\nservice = http\n[http]\nhttp_body = a\\;b\\tc\\\\d\\r\\n\n");
+	dump_has("http_body = a\\;b\\tc\\\\d\\r\\n\n");
 	assert_roundtrip(&cfg);
-	good_value("service", "http_path", "/a/b.txt?x=1");
-	assert_string_equal(cfg.http_path, "/a/b.txt?x=1");
-	bad_value("service", "http_path", "index.html", "does not start with '/'");
-	bad_value("service", "http_path", "/a\tb", "control character");
-	bad_value("service", "http_body", "x\\q", "unknown escape");
-	bad_value("service", "http_body", "x\\", "lone");
+	expect_ok(PORT0 "[sluice]\nservice = http\n[service]\nhttp_path = /a/b.txt?x=1\n");
+	dump_has("[http]\nhttp_path = /a/b.txt?x=1\n");
+	bad_value("http", "http_path", "index.html", "does not start with '/'");
+	bad_value("http", "http_path", "/a\tb", "control character");
+	bad_value("http", "http_body", "x\\q", "unknown escape");
+	bad_value("http", "http_body", "x\\", "lone");
+}
+
+/* tcp-fetch's keys, and its check across them */
+static void
+test_tcp_fetch_keys(void **state)
+{
+	(void)state;
+	expect_fail(PORT0 "[sluice]\nservice = tcp-fetch\n", "[tcp-fetch]: connect_ip: not set");
+	expect_fail(PORT0 "[sluice]\nservice = tcp-fetch\n[tcp-fetch]\nconnect_ip = 10.0.0.2\n"
+			  "fetch_count = 2\nfetch_bytes = 5\n",
+		    "set fetch_bytes = 0 or fetch_count = 1");
+	expect_ok(PORT0 "[sluice]\nservice = tcp-fetch\n[service]\nconnect_ip = 10.0.0.2\n"
+			"connect_port = 7\nfetch_bytes = 1099511627776\n");
+	dump_has("[tcp-fetch]\nconnect_ip = 10.0.0.2\nconnect_port = 7\nhttp_path = /\n"
+		 "fetch_bytes = 1099511627776\nfetch_count = 1\n");
+	assert_roundtrip(&cfg);
+	bad_value("tcp-fetch", "http_path", "x", "does not start with '/'");
+	bad_value("tcp-fetch", "fetch_count", "0", "out of range, must be 1..100000000");
+	bad_value("udp-spin", "work_cycles", "100000001", "out of range, must be 0..100000000");
 }
 
 /* ---- dump and help --------------------------------------------------- */
@@ -964,6 +1225,15 @@ test_help_lists_every_key(void **state)
 	assert_has(buf, "[portN]\n");
 	assert_has(buf, "[stack]\n");
 	assert_has(buf, "[service]\n");
+	/* then every service's own section */
+	assert_has(buf, "\n[udp-spin]\n  work_cycles ");
+	assert_has(buf, "\n[http]\n  http_path ");
+	assert_has(buf, "\n  http_body ");
+	assert_has(buf, "\n[tcp-fetch]\n  connect_ip ");
+	assert_has(buf, "\n  fetch_count     integer 1..100000000; default: 1\n");
+	assert_has(buf, "\n[test-keys]\n  u8              integer 1..200; default: 7\n");
+	assert_has(buf, "one of: red green blue; default: green");
+	assert_true(strstr(buf, "[tcp]\n") < strstr(buf, "[http]\n")); /* sluice's first */
 	assert_has(buf, "integer 1..64; default: 1");
 	assert_has(buf, "one of: rtc pipeline; default: rtc");
 	assert_has(buf, "required");
@@ -1117,7 +1387,12 @@ main(void)
 		cmocka_unit_test(test_set_creates_port),
 		cmocka_unit_test(test_set_errors),
 		cmocka_unit_test(test_app_config_set),
+		cmocka_unit_test(test_svc_defaults_and_types),
+		cmocka_unit_test(test_svc_section_and_alias),
+		cmocka_unit_test(test_svc_unknown_and_bad_decl),
+		cmocka_unit_test(test_svc_app_config_set),
 		cmocka_unit_test(test_http_keys),
+		cmocka_unit_test(test_tcp_fetch_keys),
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_dump_text),
 		cmocka_unit_test(test_help_lists_every_key),

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_config.h"
 #include "fixture.h"
 #include "sluice_service.h"
 #include "stk_tcp.h"
@@ -54,7 +55,7 @@ struct pair {
 	uint64_t now;
 	const struct sl_service *svc; /* on stack B */
 	void *svc_state;
-	const char *http_path, *http_body; /* [service] keys for http; NULL = default */
+	const char *http_path, *http_body; /* [http] keys as a file has them; NULL = default */
 };
 
 static void
@@ -260,9 +261,22 @@ set_time(struct pair *p)
 static void
 pair_start_svc(struct pair *p, const char *name)
 {
+	static struct app_config cfg; /* the service's keys, parsed as sluice parses them */
 	struct sl_service_env env = {0};
+	char set[3][300], err[512], *sets[3];
+	int n = 0;
 
+	snprintf(set[n++], sizeof(set[0]), "sluice.service=%s", name);
+	if (p->http_path != NULL)
+		snprintf(set[n++], sizeof(set[0]), "http.http_path=%s", p->http_path);
+	if (p->http_body != NULL)
+		snprintf(set[n++], sizeof(set[0]), "http.http_body=%s", p->http_body);
+	for (int i = 0; i < n; i++)
+		sets[i] = set[i];
+	if (app_config_load(&cfg, NULL, sets, n, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
 	p->svc = sl_service_find(name);
+	assert_ptr_equal(cfg.svc, p->svc);
 	assert_non_null(p->svc);
 	p->now = p->a->now;
 	assert_int_equal(fx_start(p->a), 0);
@@ -271,8 +285,7 @@ pair_start_svc(struct pair *p, const char *name)
 	env.stk = p->b->stk;
 	env.tcp_port = ECHO_PORT;
 	env.tcp_max_conns = p->b->conf.tcp.max_conns;
-	env.http_path = p->http_path;
-	env.http_body = p->http_body;
+	env.cfg = app_config_svc(&cfg);
 	if (p->svc->lcore_init != NULL)
 		assert_int_equal(p->svc->lcore_init(&env, &p->svc_state), 0);
 	assert_int_equal(stk_tcp_listen(p->b->stk, ECHO_PORT, &p->svc->tcp, p->svc_state), 0);
@@ -683,7 +696,7 @@ test_http_413(void **state)
 	assert_non_null(strstr(h.resp, "Connection: close"));
 }
 
-/* [service] http_path and http_body: that path answers 200 with that
+/* [http] http_path and http_body: that path answers 200 with that
  * body (Content-Length counting its bytes), "/" is now a 404 */
 static void
 test_http_configured_path_body(void **state)
@@ -693,7 +706,7 @@ test_http_configured_path_body(void **state)
 
 	memset(&h, 0, sizeof(h));
 	p->http_path = "/status/v1";
-	p->http_body = "{\"ok\": true}\r\n";
+	p->http_body = "{\"ok\": true}\\r\\n"; /* decoded: CR LF */
 	http_exchange(p, &h,
 		      "GET /status/v1 HTTP/1.1\r\nHost: a\r\n\r\n"
 		      "GET / HTTP/1.1\r\nHost: a\r\n\r\n"

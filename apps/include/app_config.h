@@ -17,8 +17,10 @@
  *   [stack]   arp_entries, arp_timeout, arp_retry_ms, arp_retries,
  *             arp_pending, arp_static ("ip mac, ip mac"), icmp_rate,
  *             icmp_burst, ttl
- *   [service] udp_port, tcp_port, work_cycles, connect_ip, connect_port,
- *             http_path, http_body, fetch_bytes, fetch_count
+ *   [service] udp_port, tcp_port (sluice binds them for the service)
+ *   [<name>]  the keys service <name> declares in its struct sl_service
+ *             (cfg_keys, sluice_service.h), e.g. [http] http_path; the
+ *             selected service's keys may also be written in [service]
  *   [pipeline] rx_lcores, worker_lcores, tx_lcores (lcore lists "0,2-3"),
  *             ring_size, rx_burst, worker_burst, tx_burst
  *   [tcp]     max_conns, time_wait_ms, max_time_wait, r2, r2_syn, rto_min_ms,
@@ -37,7 +39,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <rte_common.h>
 #include <rte_ether.h>
+
+#include "sluice_service.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,8 +53,9 @@ extern "C" {
 #define APP_MAX_ARP_STATIC 64
 #define APP_DEV_LEN 512
 #define APP_NAME_LEN 32
-#define APP_HTTP_PATH_LEN 128 /**< [service] http_path, NUL included */
-#define APP_HTTP_BODY_LEN 256 /**< [service] http_body decoded, NUL included */
+#define APP_SVC_CFG_MAX 4096 /**< bytes of the selected service's config struct, at most */
+#define APP_MAX_SERVICES 32 /**< services a binary may register */
+#define APP_SVC_MAX_KEYS 64 /**< keys a service may declare */
 #define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
 #define APP_MAX_PIPE_LCORES 16 /**< lcores per pipeline role */
 
@@ -125,13 +131,6 @@ struct app_config {
 	/* [service] */
 	uint16_t udp_port;            /**< 1..65535, default 7 */
 	uint16_t tcp_port;            /**< 1..65535, default 7 */
-	uint32_t work_cycles;         /**< udp-spin's cycles per request, default 500 */
-	uint32_t connect_ip;          /**< tcp-fetch's server, network order; 0 = none */
-	uint16_t connect_port;        /**< tcp-fetch's server port, default 80 */
-	char http_path[APP_HTTP_PATH_LEN]; /**< http's 200 path, default "/" */
-	char http_body[APP_HTTP_BODY_LEN]; /**< http's 200 body, escapes decoded */
-	uint64_t fetch_bytes;         /**< tcp-fetch: bytes to echo; 0 = HTTP GET */
-	uint32_t fetch_count;         /**< tcp-fetch: requests, one after another */
 
 	/* [pipeline] (used when mode = pipeline) */
 	struct app_lcore_list pipe_rx;      /**< RX lcores; empty = the main lcore */
@@ -166,6 +165,11 @@ struct app_config {
 	bool tcp_ts;                  /**< offer timestamps, default yes */
 	bool tcp_sack;                /**< offer SACK, default yes */
 	bool tcp_ws;                  /**< offer window scaling, default yes */
+
+	/* The selected service ([sluice] service) and its own keys, laid out
+	 * as its cfg_keys say: what sl_service_env.cfg points to. */
+	const struct sl_service *svc; /**< NULL only before a load */
+	unsigned char svc_cfg[APP_SVC_CFG_MAX] __rte_aligned(16);
 };
 
 /**
@@ -205,7 +209,15 @@ int app_config_parse_map(const char *s, struct app_map_entry *map, int max, char
  */
 int app_config_set(struct app_config *cfg, const char *set, char *err, size_t errlen);
 
-/** Print every key: section, key, type, bounds, default, help. */
+/** The selected service's parsed keys (sl_service_env.cfg), NULL if it has none. */
+const void *app_config_svc(const struct app_config *cfg);
+
+/** Registered services, in registration order (service.c). */
+unsigned int sl_service_count(void);
+const struct sl_service *sl_service_at(unsigned int i);
+
+/** Print every key: section, key, type, bounds, default, help; sluice's
+ *  own, then each registered service's. */
 void app_config_help(FILE *out);
 
 /** Print the effective configuration as INI (what was loaded + defaults). */

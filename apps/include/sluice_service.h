@@ -30,9 +30,46 @@
  *
  * add the file to `services` in apps/meson.build, and select it with
  * `[sluice] service = my-svc`.
+ *
+ * A service's own config keys are declared in its struct sl_service, and
+ * live in the config section named after it ([my-svc]; the selected
+ * service's keys may be written in [service] too). sluice parses them with
+ * its own parser (same types, bounds and messages, exit 2 on a bad or
+ * unknown key), lists them in --help-config, prints them in --dump-config,
+ * takes --set my-svc.key=value, and hands the parsed struct to lcore_init
+ * as env->cfg:
+ *
+ *     struct my_cfg { uint32_t limit; char greeting[32]; };
+ *
+ *     static const struct sl_cfg_key my_keys[] = {
+ *             {"limit", SL_CFG_UINT, .min = 1, .max = 1000, .def = "10",
+ *              .help = "what it bounds", SL_CFG_FIELD(struct my_cfg, limit)},
+ *             {"greeting", SL_CFG_TEXT, .max = 31, .def = "hi\\n",
+ *              .help = "what it says", SL_CFG_FIELD(struct my_cfg, greeting)},
+ *     };
+ *
+ *     static int
+ *     my_init(const struct sl_service_env *env, void **state)
+ *     {
+ *             const struct my_cfg *cfg = env->cfg; // [my-svc] limit, greeting
+ *             ...
+ *     }
+ *
+ *     static const struct sl_service my_svc = {
+ *             .name = "my-svc", .lcore_init = my_init, .udp_rx = my_rx,
+ *             .cfg_keys = my_keys, .n_cfg_keys = RTE_DIM(my_keys),
+ *             .cfg_size = sizeof(struct my_cfg),
+ *     };
+ *
+ * [service] udp_port and tcp_port stay sluice's own keys (sluice binds
+ * them for the service) and reach the service as env->udp_port/tcp_port.
  */
 #ifndef SLUICE_SERVICE_H
 #define SLUICE_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <rte_common.h>
 
@@ -49,21 +86,44 @@ struct sl_service_env {
 	uint16_t udp_port;    /**< [service] udp_port */
 	uint16_t tcp_port;    /**< [service] tcp_port */
 	uint32_t tcp_max_conns; /**< [tcp] max_conns: connections per lcore at most */
-	uint32_t work_cycles; /**< [service] work_cycles (services that simulate work) */
-	uint32_t connect_ip;  /**< [service] connect_ip, network order; 0 = not set */
-	uint16_t connect_port; /**< [service] connect_port */
-	/** [service] http_path: the one path http answers with 200; NULL = "/" */
-	const char *http_path;
-	/** [service] http_body (escapes decoded), the 200 body; NULL = the
-	 *  default "hello from sluice\n" */
-	const char *http_body;
-	/** [service] fetch_bytes: tcp-fetch sends this many bytes (for an
-	 *  echo server) instead of an HTTP request; 0 = the request */
-	uint64_t fetch_bytes;
-	/** [service] fetch_count: tcp-fetch's requests, one connection after
-	 *  the other; 0 or 1 = one */
-	uint32_t fetch_count;
+	/** The service's own keys, parsed: a struct of cfg_size bytes laid
+	 *  out as its cfg_keys say (defaults where the config says nothing).
+	 *  Shared by every lcore and read-only; NULL if it declares no keys. */
+	const void *cfg;
 };
+
+/** Types of a service's config key (see struct sl_cfg_key). */
+enum sl_cfg_type {
+	SL_CFG_UINT,   /**< decimal min..max, stored in 1, 2, 4 or 8 bytes */
+	SL_CFG_BOOL,   /**< yes/no, true/false, on/off, 1/0; stored as a bool */
+	SL_CFG_STRING, /**< up to max characters, stored NUL-terminated (size > max) */
+	SL_CFG_TEXT, /**< a string with C escapes (backslash n, r, t, backslash), stored decoded */
+	SL_CFG_IPV4, /**< a unicast host a.b.c.d, stored as a uint32_t in network order */
+	SL_CFG_ENUM, /**< one of values[], its index stored like SL_CFG_UINT */
+};
+
+/** Flag of struct sl_cfg_key: an empty value (or def "") means "not set",
+ *  stored as zeroes. */
+#define SL_CFG_OPTIONAL 0x2u
+
+/** One key of a service's config: its declaration, once. */
+struct sl_cfg_key {
+	const char *name; /**< key name inside the service's section */
+	enum sl_cfg_type type;
+	uint64_t min, max;	   /**< SL_CFG_UINT bounds; STRING/TEXT: max length */
+	const char *const *values; /**< SL_CFG_ENUM: the names, NULL-terminated */
+	const char *def;	   /**< default, written as in a file; "" = not set */
+	const char *help;	   /**< for --help-config */
+	size_t off;		   /**< where the value lives in the service's struct */
+	size_t size;		   /**< and how many bytes it has there */
+	unsigned int flags;	   /**< SL_CFG_OPTIONAL */
+	/** Optional further check of a STRING/TEXT value (as written): 0, or
+	 *  -EINVAL with @p why saying what is wrong (not naming the key). */
+	int (*check)(const char *val, char *why, size_t wl);
+};
+
+/** .off and .size of a struct sl_cfg_key for field @p f of struct type @p t. */
+#define SL_CFG_FIELD(t, f) .off = offsetof(t, f), .size = sizeof(((t *)NULL)->f)
 
 struct sl_service {
 	const char *name; /**< selected by [sluice] service = name */
@@ -89,7 +149,19 @@ struct sl_service {
 	 *  does not listen on tcp_port for it, but still aborts what is open
 	 *  before lcore_fini. */
 	bool tcp_client;
+	/** The service's config keys, read from its own section [name] (and
+	 *  from [service] when it is the selected service); NULL = none. */
+	const struct sl_cfg_key *cfg_keys;
+	unsigned int n_cfg_keys;
+	size_t cfg_size; /**< sizeof the struct cfg_keys point into */
+	/** Optional check across keys once all are parsed (selected service
+	 *  only): 0, or -EINVAL with @p why saying what to change. */
+	int (*cfg_check)(const void *cfg, char *why, size_t wl);
 };
+
+/** A check for SL_CFG_STRING keys that hold an HTTP request target: starts
+ *  with '/', no space or control character. */
+int sl_cfg_check_http_path(const char *val, char *why, size_t wl);
 
 /** Register a service (called by SL_SERVICE_REGISTER at load time). */
 void sl_service_register(const struct sl_service *svc);

@@ -2,8 +2,8 @@
 /*
  * http: a minimal HTTP/1.1 responder (RFC 9112) on [service] tcp_port.
  *
- *   GET or HEAD of [service] http_path (default "/")
- *                   200, [service] http_body (default "hello from sluice\n")
+ *   GET or HEAD of [http] http_path (default "/")
+ *                   200, [http] http_body (default "hello from sluice\n")
  *   any other path  404
  *   other methods   405 (Allow: GET, HEAD)
  *   malformed       400, then close
@@ -36,8 +36,8 @@
 
 #define HTTP_MAX_HDR 8192
 #define HTTP_MAX_BODY (1u << 20)
-#define HTTP_BODY_MAX 255 /* [service] http_body, APP_HTTP_BODY_LEN - 1 */
-#define HTTP_PATH_MAX 127 /* [service] http_path, APP_HTTP_PATH_LEN - 1 */
+#define HTTP_BODY_MAX 255 /* [http] http_body, decoded */
+#define HTTP_PATH_MAX 127 /* [http] http_path */
 /* room a response needs in the send queue: the body plus status line and
  * headers (under 128 bytes) */
 #define HTTP_MAX_RESP (HTTP_BODY_MAX + 257)
@@ -377,13 +377,34 @@ http_process(struct http_conn *hc, struct stk_tcp_conn *c)
 	}
 }
 
+/* ---- config ---- */
+
+/* [http] (or [service] when http is the selected service) */
+struct http_cfg {
+	char path[HTTP_PATH_MAX + 1];
+	char body[HTTP_BODY_MAX + 1];
+};
+
+static const struct sl_cfg_key http_keys[] = {
+	{"http_path", SL_CFG_STRING, .max = HTTP_PATH_MAX, .def = "/",
+	 .help = "path the http service answers GET and HEAD for with 200 and http_body "
+		 "(other paths: 404); starts with '/', no spaces or control characters, "
+		 "matched exactly (no query string)",
+	 SL_CFG_FIELD(struct http_cfg, path), .check = sl_cfg_check_http_path},
+	{"http_body", SL_CFG_TEXT, .max = HTTP_BODY_MAX, .def = "hello from sluice\\n",
+	 .help = "body of the http service's 200 response (Content-Type: text/plain); "
+		 "escapes \\n, \\r, \\t and \\\\ (a backslash); in a file, ';' is "
+		 "written \\; and leading or trailing spaces are stripped",
+	 SL_CFG_FIELD(struct http_cfg, body)},
+};
+
 /* ---- callbacks ---- */
 
 static int
 http_lcore_init(const struct sl_service_env *env, void **state)
 {
-	const char *path = env->http_path != NULL ? env->http_path : "/";
-	const char *body = env->http_body != NULL ? env->http_body : "hello from sluice\n";
+	const struct http_cfg *cfg = env->cfg;
+	const char *path = cfg->path, *body = cfg->body;
 	struct http_lcore *hl;
 	uint32_t i, n = env->tcp_max_conns;
 
@@ -479,8 +500,8 @@ http_close(void *arg, struct stk_tcp_conn *c, enum stk_tcp_close_reason why)
 
 static const struct sl_service http = {
 	.name = "http",
-	.help = "minimal HTTP/1.1 responder: GET of service.http_path answers 200 with "
-		"service.http_body, keep-alive, pipelining",
+	.help = "minimal HTTP/1.1 responder: GET of http.http_path answers 200 with "
+		"http.http_body, keep-alive, pipelining",
 	.lcore_init = http_lcore_init,
 	.lcore_fini = http_lcore_fini,
 	.tcp =
@@ -490,6 +511,9 @@ static const struct sl_service http = {
 			.on_sent = http_sent,
 			.on_close = http_close,
 		},
+	.cfg_keys = http_keys,
+	.n_cfg_keys = RTE_DIM(http_keys),
+	.cfg_size = sizeof(struct http_cfg),
 };
 
 SL_SERVICE_REGISTER(http);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp-fetch: the active-open client. At start every loop lcore connects
- * to [service] connect_ip:connect_port, sends one request
- * ("GET <[service] http_path> HTTP/1.0\r\n\r\n"), reads until the server
+ * to [tcp-fetch] connect_ip:connect_port, sends one request
+ * ("GET <[tcp-fetch] http_path> HTTP/1.0\r\n\r\n"), reads until the server
  * closes, and prints one line with the byte count and the SHA-256 of
  * everything received, and the rate:
  *
  *   tcp-fetch: lcore 1: 4194304 bytes sha256 <64 hex> closed fin in 1.234 s, 3.4 MB/s
  *
- * With [service] fetch_bytes = N > 0 it sends N bytes of a fixed pattern
+ * With [tcp-fetch] fetch_bytes = N > 0 it sends N bytes of a fixed pattern
  * instead of the request and half-closes, for an echo server (tcp-echo),
  * and compares what comes back with the pattern byte for byte (memcmp, not
  * SHA-256: hashing would cost more than the TCP it measures):
@@ -18,7 +18,7 @@
  * ("echo differs at byte N" otherwise). This is the bytes/s measurement of
  * bench/tcp --memif.
  *
- * With [service] fetch_count = N > 1 (requests only) it fetches N times,
+ * With [tcp-fetch] fetch_count = N > 1 (requests only) it fetches N times,
  * one connection after the other, each opened when the previous one has
  * closed, and prints one line at the end with the fetches per second and
  * whether every answer hashed like the first:
@@ -148,7 +148,7 @@ struct fetch {
 	struct stk_ctx *stk;
 	uint32_t dst_ip;
 	uint16_t dst_port;
-	uint32_t count;	 /* [service] fetch_count */
+	uint32_t count;	 /* [tcp-fetch] fetch_count */
 	uint32_t n_done; /* fetches that ended with the server's FIN */
 	uint32_t n_diff; /* answers that hashed unlike the first */
 	uint64_t total;	 /* bytes over all fetches */
@@ -159,13 +159,62 @@ struct fetch {
 	uint64_t t0;
 	bool done;
 	bool shut;	  /* our FIN is queued */
-	uint64_t to_send; /* [service] fetch_bytes */
+	uint64_t to_send; /* [tcp-fetch] fetch_bytes */
 	uint64_t sent;
 	uint64_t rcvd;	 /* echo mode: bytes compared */
 	uint64_t bad_at; /* echo mode: first byte that differs, UINT64_MAX = none */
 	char req[160];
 	uint8_t pat[FETCH_PAT];
 };
+
+/* [tcp-fetch] (or [service] when tcp-fetch is the selected service) */
+struct fetch_cfg {
+	uint32_t connect_ip; /* network order; 0 = not set */
+	uint16_t connect_port;
+	char http_path[128];
+	uint64_t fetch_bytes;
+	uint32_t fetch_count;
+};
+
+static const struct sl_cfg_key fetch_keys[] = {
+	{"connect_ip", SL_CFG_IPV4, .def = "",
+	 .help = "server tcp-fetch connects to (required when tcp-fetch is the service)",
+	 SL_CFG_FIELD(struct fetch_cfg, connect_ip), .flags = SL_CFG_OPTIONAL},
+	{"connect_port", SL_CFG_UINT, .min = 1, .max = 65535, .def = "80",
+	 .help = "TCP port of connect_ip", SL_CFG_FIELD(struct fetch_cfg, connect_port)},
+	{"http_path", SL_CFG_STRING, .max = 127, .def = "/",
+	 .help = "the path of tcp-fetch's \"GET <http_path> HTTP/1.0\" (fetch_bytes = 0); "
+		 "starts with '/', no spaces or control characters",
+	 SL_CFG_FIELD(struct fetch_cfg, http_path), .check = sl_cfg_check_http_path},
+	{"fetch_bytes", SL_CFG_UINT, .min = 0, .max = 1099511627776ULL, .def = "0",
+	 .help = "send this many bytes of a fixed pattern and half-close (for an echo server "
+		 "such as tcp-echo) and compare what comes back with it; 0 = send "
+		 "\"GET <http_path> HTTP/1.0\" instead",
+	 SL_CFG_FIELD(struct fetch_cfg, fetch_bytes)},
+	{"fetch_count", SL_CFG_UINT, .min = 1, .max = 100000000, .def = "1",
+	 .help = "requests to make (fetch_bytes = 0), one connection after the other; past 1 "
+		 "a single line at the end gives fetches per second",
+	 SL_CFG_FIELD(struct fetch_cfg, fetch_count)},
+};
+
+static int
+fetch_cfg_check(const void *arg, char *why, size_t wl)
+{
+	const struct fetch_cfg *cfg = arg;
+
+	if (cfg->connect_ip == 0) {
+		snprintf(why, wl, "connect_ip: not set; tcp-fetch needs the server's address");
+		return -EINVAL;
+	}
+	if (cfg->fetch_count > 1 && cfg->fetch_bytes > 0) {
+		snprintf(why, wl,
+			 "fetch_count = %u repeats requests, fetch_bytes = %" PRIu64
+			 " sends a pattern once; set fetch_bytes = 0 or fetch_count = 1",
+			 cfg->fetch_count, cfg->fetch_bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static const char *const fetch_why[] = {"fin", "rst", "timeout", "abort", "unreach"};
 
@@ -223,35 +272,28 @@ fetch_open(struct fetch *f)
 static int
 fetch_init(const struct sl_service_env *env, void **state)
 {
-	const char *path = env->http_path != NULL ? env->http_path : "/";
+	const struct fetch_cfg *cfg = env->cfg;
 	struct fetch *f;
 	uint32_t i, x = 2463534242u;
 	int len;
 
-	if (env->connect_ip == 0) {
-		fprintf(stderr, "sluice: tcp-fetch needs [service] connect_ip (the server)\n");
-		return -EINVAL;
-	}
-	if (env->fetch_count > 1 && env->fetch_bytes > 0) {
-		fprintf(stderr, "sluice: tcp-fetch: [service] fetch_count > 1 repeats requests; "
-				"set fetch_bytes = 0 or fetch_count = 1\n");
-		return -EINVAL;
-	}
+	if (cfg == NULL || fetch_cfg_check(cfg, NULL, 0) != 0)
+		return -EINVAL; /* sluice's load checked it; a test may not have */
 	f = rte_zmalloc("tcp_fetch", sizeof(*f), RTE_CACHE_LINE_SIZE);
 	if (f == NULL)
 		return -ENOMEM;
 	f->lcore_id = env->lcore_id;
 	f->stk = env->stk;
-	f->dst_ip = env->connect_ip;
-	f->dst_port = env->connect_port;
-	f->count = env->fetch_count > 0 ? env->fetch_count : 1;
+	f->dst_ip = cfg->connect_ip;
+	f->dst_port = cfg->connect_port;
+	f->count = cfg->fetch_count > 0 ? cfg->fetch_count : 1;
 	f->bad_at = UINT64_MAX;
-	f->to_send = env->fetch_bytes;
+	f->to_send = cfg->fetch_bytes;
 	for (i = 0; i < FETCH_PAT; i++) {
 		x ^= x << 13, x ^= x >> 17, x ^= x << 5; /* xorshift32 */
 		f->pat[i] = (uint8_t)x;
 	}
-	len = snprintf(f->req, sizeof(f->req), "GET %s HTTP/1.0\r\n\r\n", path);
+	len = snprintf(f->req, sizeof(f->req), "GET %s HTTP/1.0\r\n\r\n", cfg->http_path);
 	if (len < 0 || (size_t)len >= sizeof(f->req)) {
 		rte_free(f);
 		return -EINVAL;
@@ -376,7 +418,7 @@ static const struct stk_tcp_ops fetch_ops = {
 
 static const struct sl_service tcp_fetch = {
 	.name = "tcp-fetch",
-	.help = "connect to [service] connect_ip:connect_port, send a request, print the "
+	.help = "connect to tcp-fetch.connect_ip:connect_port, send a request, print the "
 		"SHA-256 of the answer (an active-open client for tests)",
 	.lcore_init = fetch_init,
 	.lcore_fini = fetch_fini,
@@ -387,6 +429,10 @@ static const struct sl_service tcp_fetch = {
 			.on_close = fetch_close,
 		},
 	.tcp_client = true,
+	.cfg_keys = fetch_keys,
+	.n_cfg_keys = RTE_DIM(fetch_keys),
+	.cfg_size = sizeof(struct fetch_cfg),
+	.cfg_check = fetch_cfg_check,
 };
 
 SL_SERVICE_REGISTER(tcp_fetch);

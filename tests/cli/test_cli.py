@@ -49,7 +49,7 @@ def main():
     helped = set()
     section = None
     for line in out.splitlines():
-        m = re.match(r"^\[(\w+)\]", line)
+        m = re.match(r"^\[([\w-]+)\]", line)
         if m:
             section = "portN" if m.group(1) == "portN" else m.group(1)
         m = re.match(r"^  (\w+)\s", line)
@@ -61,7 +61,7 @@ def main():
     for line in readme.splitlines():
         if line.startswith("| `"):
             cell = line.split("|")[1]
-            documented.update(re.findall(r"`(\w+\.\w+)`", cell))
+            documented.update(re.findall(r"`([\w-]+\.\w+)`", cell))
     check("--help-config lists keys", rc == 0 and len(helped) >= 20, f"{sorted(helped)}")
     check("README documents every key", not (helped - documented),
           f"missing from README: {sorted(helped - documented)}")
@@ -81,6 +81,23 @@ def main():
     expect_error(s, "bad --set", ["--config", cfg, "--set", "port0.mtu=abc"], "--set", "mtu")
     expect_error(s, "unknown service", ["--config", cfg, "--set", "sluice.service=nosuch"],
                  "nosuch", "udp-echo")
+    # A service's own keys: its section, or [service] for the selected one.
+    check("--help-config lists the services' keys after sluice's",
+          {"http.http_path", "tcp-fetch.connect_ip", "udp-spin.work_cycles"} <= helped,
+          f"{sorted(helped)}")
+    rc, out = run(s, [], ["--config", cfg, "--set", "sluice.service=http",
+                          "--set", "http.http_path=/a", "--set", "service.http_body=b\\n",
+                          "--dump-config"])
+    check("--dump-config prints the selected service's section, --set reaches it",
+          rc == 0 and "\n[http]\nhttp_path = /a\nhttp_body = b\\n\n" in out
+          and "[tcp-fetch]" not in out, out[-600:])
+    expect_error(s, "unknown service key", ["--config", cfg, "--set", "http.nope=1"],
+                 "[http] nope: unknown key", "http_path, http_body")
+    expect_error(s, "bad service value", ["--config", cfg, "--set", "tcp-fetch.connect_port=0"],
+                 "[tcp-fetch] connect_port = 0", "1..65535")
+    expect_error(s, "service's cross-key check", ["--config", cfg,
+                                                  "--set", "sluice.service=tcp-fetch"],
+                 "[tcp-fetch]: connect_ip: not set")
     # Pipeline roles: EAL gets lcore 0 only, which the default makes the
     # I/O lcore, so no worker is left; a worker that EAL does not run; a
     # worker that is also an RX lcore (caught before EAL).

@@ -6,14 +6,14 @@ Server: sluice (-l 0) as the memif server; client: sluice (-l 1) running
 tcp-fetch as the memif client; --in-memory and a distinct --file-prefix
 each, abstract memif socket. Checks:
 
-- tcp-echo: tcp-fetch sends 16 MiB of a pattern (service.fetch_bytes),
+- tcp-echo: tcp-fetch sends 16 MiB of a pattern (tcp-fetch.fetch_bytes),
   half-closes, and gets every byte back in order ("echo ok"), the
   connection ending with the server's FIN;
-- http with a configured service.http_path and service.http_body:
+- http with a configured http.http_path and http.http_body:
   tcp-fetch sends "GET <http_path> HTTP/1.0" and the SHA-256 of what comes
   back is that of the exact expected response (status line, headers,
   Connection: close, the body); then 200 such fetches one connection after
-  the other (service.fetch_count), every answer the same;
+  the other (tcp-fetch.fetch_count), every answer the same;
 - both processes stop on SIGTERM with exit 0 and every mbuf returned;
 - memif transmits chains, so in the echo, with tcp.tx_copy_max = 1 (zero
   copy above one byte; the default copies up to 1460 B), both send their
@@ -96,7 +96,7 @@ def pair(a, tmp, tag, server_sets, client_sets, pattern, limit=30):
         cli = start([a.sluice, "-l", "1", "--file-prefix", f"slmt_c{tag}{pid}"] + EAL + common +
                     ["--set", f"port0.dev=net_memif0,role=client,socket={sock}",
                      "--set", "port0.ip=10.9.2.2/24", "--set", "port0.mac=02:00:00:00:0a:02",
-                     "--set", "sluice.service=tcp-fetch", "--set", "service.connect_ip=10.9.2.1"]
+                     "--set", "sluice.service=tcp-fetch", "--set", "tcp-fetch.connect_ip=10.9.2.1"]
                     + client_sets, clog)
         deadline = time.monotonic() + limit
         while m is None and time.monotonic() < deadline and cli.poll() is None:
@@ -125,7 +125,7 @@ def main():
         size = 16 << 20
         zc = ["--set", "tcp.tx_copy_max=1"]
         m = pair(a, tmp, "echo", ["--set", "sluice.service=tcp-echo"] + zc,
-                 ["--set", "service.connect_port=7", "--set", f"service.fetch_bytes={size}"]
+                 ["--set", "tcp-fetch.connect_port=7", "--set", f"tcp-fetch.fetch_bytes={size}"]
                  + zc,
                  r"^tcp-fetch: lcore \d+: (\d+) bytes echo (.*) closed (\w+) in ([\d.]+) s")
         if m is not None:
@@ -142,9 +142,9 @@ def main():
                 "Connection: close\r\n\r\n%s" % (len(HTTP_BODY), HTTP_BODY)).encode()
         m = pair(a, tmp, "http",
                  ["--set", "sluice.service=http", "--set", "service.tcp_port=80",
-                  "--set", f"service.http_path={HTTP_PATH}",
-                  "--set", f"service.http_body={HTTP_BODY_SET}"],
-                 ["--set", "service.connect_port=80", "--set", f"service.http_path={HTTP_PATH}"],
+                  "--set", f"http.http_path={HTTP_PATH}",
+                  "--set", f"http.http_body={HTTP_BODY_SET}"],
+                 ["--set", "tcp-fetch.connect_port=80", "--set", f"tcp-fetch.http_path={HTTP_PATH}"],
                  r"^tcp-fetch: lcore \d+: (\d+) bytes sha256 ([0-9a-f]{64}) closed (\w+)")
         if m is not None:
             check("http: GET of http_path answers exactly 200 + http_body, then FIN",
@@ -155,10 +155,10 @@ def main():
         n = 200
         m = pair(a, tmp, "http-repeat",
                  ["--set", "sluice.service=http", "--set", "service.tcp_port=80",
-                  "--set", f"service.http_path={HTTP_PATH}",
-                  "--set", f"service.http_body={HTTP_BODY_SET}"],
-                 ["--set", "service.connect_port=80", "--set", f"service.http_path={HTTP_PATH}",
-                  "--set", f"service.fetch_count={n}"],
+                  "--set", f"http.http_path={HTTP_PATH}",
+                  "--set", f"http.http_body={HTTP_BODY_SET}"],
+                 ["--set", "tcp-fetch.connect_port=80", "--set", f"tcp-fetch.http_path={HTTP_PATH}",
+                  "--set", f"tcp-fetch.fetch_count={n}"],
                  r"^tcp-fetch: lcore \d+: (\d+) fetches, (\d+) bytes, same sha256 ([0-9a-f]{64}) "
                  r"closed (\w+) in ([\d.]+) s")
         if m is not None:

@@ -300,7 +300,7 @@ def main():
         def start(self):
             self.spawn_config("[sluice]\nservice = %s\nduration = 0\nstats_interval = 0\n"
                               "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
-                              "connect_ip = %s\nconnect_port = %d\n"
+                              "[tcp-fetch]\nconnect_ip = %s\nconnect_port = %d\n"
                               "[tcp]\nmax_conns = 256\nrto_min_ms = 200\n"
                               % (self.service, self.port_dev, lp.SLUICE_IP, lp.PREFIX_LEN,
                                  ECHO_PORT, lp.PEER_IP, FETCH_PORT), "sl_tcp_loss_",

@@ -15,7 +15,7 @@ counters agree (every accepted connection closed with FIN, no TCP drops
 but the expected ones); telemetry's tcp_states shows no connection left
 (per lcore and summed, all 0 but LISTEN); mbufs back to the baseline; SIGTERM stops sluice
 within 2 s with exit 0 and every mbuf returned. Then sluice runs the http
-service with a configured [service] http_path and http_body (escapes and an
+service with a configured [http] http_path and http_body (escapes and an
 escaped ';' in the file): 50 requests of that path on one keep-alive
 connection (http.client), a 404 for "/", 10 pipelined requests in one
 write, and curl of the path; every connection closes cleanly.
@@ -48,7 +48,7 @@ PARALLEL_SIZE = 1 << 20
 ECHO_PORT = 7
 CLOSED_PORT = 9
 IO_TIMEOUT = 60.0
-# [service] http_path / http_body for the http run; the body as the INI
+# [http] http_path / http_body for the http run; the body as the INI
 # file carries it (escapes, ';' escaped) and as it should arrive
 HTTP_PATH = "/interop/hello.txt"
 HTTP_BODY_INI = "configured body\\; tab\\there\\n"
@@ -331,7 +331,7 @@ def main():
         def start(self):
             self.spawn_config("[sluice]\nservice = %s\nduration = 0\nstats_interval = 1\n"
                               "[port0]\ndev = %s\nip = %s/%d\n[service]\ntcp_port = %d\n"
-                              "http_path = %s\nhttp_body = %s\n"
+                              "[http]\nhttp_path = %s\nhttp_body = %s\n"
                               "[tcp]\nmax_conns = 256\n"
                               % (self.service, self.port_dev, lp.SLUICE_IP, lp.PREFIX_LEN,
                                  ECHO_PORT, HTTP_PATH, HTTP_BODY_INI), "sl_tcp_interop_")
