@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -113,6 +114,11 @@ static const struct key keys[] = {
 		 "\"(port,queue,lcore),...\"; must cover every RX queue of every port; "
 		 "may repeat (entries add up); empty = queues spread over the worker lcores",
 	 .flags = KF_OPTIONAL | KF_LIST},
+	{SEC_SLUICE, "service_so", T_STRING, .max = APP_SO_LEN - 1, .def = "",
+	 .help = "shared object to load (dlopen) before [sluice] service is looked up: a "
+		 "service built outside the tree, registered by its SL_SERVICE_REGISTER; "
+		 "empty = none",
+	 CFG(service_so), .flags = KF_OPTIONAL},
 
 	/* [portN] */
 	{SEC_PORT, "dev", T_STRING, .max = APP_DEV_LEN - 1, .def = "",
@@ -288,8 +294,8 @@ static const struct key keys[] = {
 /* A service key met in the file or in --set, applied once the service
  * that [sluice] service names is known (it may come later). */
 struct svc_ent {
-	const struct sl_service *svc; /* its section's; NULL = [service], the selected one */
-	char *name, *val;
+	char *sec;	  /* the service's section; NULL = [service], the selected one */
+	char *name, *val; /* name NULL: the section itself (its line, appears twice?) */
 	int line;
 };
 
@@ -297,7 +303,8 @@ struct load_ctx {
 	const char *file;		       /* NULL when only --set applies */
 	int origin[APP_MAX_PORTS + 1][N_KEYS]; /* [APP_MAX_PORTS] = the other sections */
 	int svc_origin[APP_MAX_SERVICES][APP_SVC_MAX_KEYS];
-	bool defer; /* load: service keys wait for svc_resolve() */
+	int svc_seen[APP_MAX_SERVICES]; /* line of the service's section */
+	bool defer;			/* load: service keys wait for svc_resolve() */
 	struct svc_ent *ents;
 	int n_ents;
 	char *err;
@@ -1431,11 +1438,11 @@ svc_apply(struct app_config *cfg, struct load_ctx *ctx, const struct sl_service 
 	return 0;
 }
 
-/* Keep a service key for svc_resolve(); the selected service may not be
- * known yet ([sluice] service after it, or in --set). */
+/* Keep a service key for svc_resolve(): neither the selected service
+ * ([sluice] service may come later, or in --set) nor every service's
+ * section ([sluice] service_so may register it) is known yet. */
 static int
-svc_defer(struct load_ctx *ctx, const struct sl_service *target, const char *name, const char *val,
-	  int line)
+svc_defer(struct load_ctx *ctx, const char *sec, const char *name, const char *val, int line)
 {
 	struct svc_ent *e = realloc(ctx->ents, (ctx->n_ents + 1) * sizeof(*e));
 
@@ -1443,11 +1450,12 @@ svc_defer(struct load_ctx *ctx, const struct sl_service *target, const char *nam
 		goto nomem;
 	ctx->ents = e;
 	e = &ctx->ents[ctx->n_ents];
-	e->svc = target;
+	memset(e, 0, sizeof(*e));
 	e->line = line;
-	e->name = strdup(name);
-	e->val = strdup(val);
-	if (e->name == NULL || e->val == NULL) {
+	if ((sec != NULL && (e->sec = strdup(sec)) == NULL) ||
+	    (name != NULL && (e->name = strdup(name)) == NULL) ||
+	    (val != NULL && (e->val = strdup(val)) == NULL)) {
+		free(e->sec);
 		free(e->name);
 		free(e->val);
 		goto nomem;
@@ -1465,6 +1473,7 @@ svc_ents_free(struct load_ctx *ctx)
 	int i;
 
 	for (i = 0; i < ctx->n_ents; i++) {
+		free(ctx->ents[i].sec);
 		free(ctx->ents[i].name);
 		free(ctx->ents[i].val);
 	}
@@ -1483,6 +1492,21 @@ svc_resolve(struct app_config *cfg, struct load_ctx *ctx)
 	unsigned int i;
 	int ret;
 
+	if (cfg->service_so[0] != '\0') {
+		const struct key *k_so = key_find(SEC_SLUICE, "service_so");
+
+		/* never closed: what it registered points into it; a second
+		 * load of the same file only counts a reference */
+		if (dlopen(cfg->service_so, RTLD_NOW | RTLD_GLOBAL) == NULL) {
+			origin_str(ctx, ctx->origin[APP_MAX_PORTS][k_so - keys], where,
+				   sizeof(where));
+			errf(ctx->err, ctx->errlen,
+			     "%s: [sluice] service_so = %s: cannot load it: %s (a path with a '/' "
+			     "is taken as is, a bare name is searched like a library)",
+			     where, cfg->service_so, dlerror());
+			return -EINVAL;
+		}
+	}
 	origin_str(ctx, ctx->origin[APP_MAX_PORTS][k_svc - keys], where, sizeof(where));
 	ret = svc_select(cfg, why, sizeof(why));
 	if (ret == -ENOENT) {
@@ -1502,8 +1526,33 @@ svc_resolve(struct app_config *cfg, struct load_ctx *ctx)
 	}
 	for (i = 0; i < (unsigned int)ctx->n_ents; i++) {
 		const struct svc_ent *e = &ctx->ents[i];
+		const struct sl_service *target = NULL;
 
-		ret = svc_apply(cfg, ctx, e->svc, e->name, e->val, e->line);
+		if (e->sec != NULL) {
+			enum sec sec;
+			int port;
+
+			origin_str(ctx, e->line, where, sizeof(where));
+			if (section_parse(e->sec, &sec, &port, why, sizeof(why)) != 0 ||
+			    sec != SEC_SVC) {
+				errf(ctx->err, ctx->errlen, "%s: [%s]: %s" SEE_HELP, where, e->sec,
+				     why);
+				return -EINVAL;
+			}
+			target = sl_service_at(port);
+			if (e->name == NULL) {
+				if (ctx->svc_seen[port] != 0) {
+					errf(ctx->err, ctx->errlen,
+					     "%s: [%s]: section appears twice (first on line %d); "
+					     "merge them",
+					     where, e->sec, ctx->svc_seen[port]);
+					return -EINVAL;
+				}
+				ctx->svc_seen[port] = e->line;
+				continue;
+			}
+		}
+		ret = svc_apply(cfg, ctx, target, e->name, e->val, e->line);
 		if (ret != 0)
 			return ret;
 	}
@@ -1531,7 +1580,8 @@ apply(struct app_config *cfg, struct load_ctx *ctx, enum sec sec, int port, cons
 		const struct sl_service *target = sec == SEC_SVC ? sl_service_at(port) : NULL;
 
 		if (ctx->defer)
-			return svc_defer(ctx, target, name, val, line);
+			return svc_defer(ctx, target != NULL ? target->name : NULL, name, val,
+					 line);
 		return svc_apply(cfg, ctx, target, name, val, line);
 	}
 	origin_str(ctx, line, where, sizeof(where));
@@ -1567,7 +1617,7 @@ apply_set(struct app_config *cfg, struct load_ctx *ctx, const char *set)
 	char buf[APP_DEV_LEN + CFG_NAME_LEN * 2], why[512];
 	char *dot, *eq, *secname, *name, *val;
 	enum sec sec;
-	int port;
+	int port, rc;
 
 	if (strlen(set) >= sizeof(buf)) {
 		errf(ctx->err, ctx->errlen, "--set %.40s...: too long", set);
@@ -1590,7 +1640,10 @@ apply_set(struct app_config *cfg, struct load_ctx *ctx, const char *set)
 		*--e = '\0';
 	for (char *e = val + strlen(val); e > val && isspace((unsigned char)e[-1]);)
 		*--e = '\0';
-	if (section_parse(secname, &sec, &port, why, sizeof(why)) != 0) {
+	rc = section_parse(secname, &sec, &port, why, sizeof(why));
+	if (ctx->defer && (rc != 0 || sec == SEC_SVC)) /* a service's, maybe from service_so */
+		return svc_defer(ctx, secname, name, val, ORIGIN_SET);
+	if (rc != 0) {
 		errf(ctx->err, ctx->errlen, "--set %s: [%s]: %s" SEE_HELP, set, secname, why);
 		return -EINVAL;
 	}
@@ -1802,8 +1855,9 @@ load_file(struct app_config *cfg, struct load_ctx *ctx)
 	struct rte_cfgfile_entry *ents = NULL;
 	struct rte_cfgfile *cf;
 	char secname[CFG_NAME_LEN], why[512], where[300];
-	int n_sec, i, j, n, port, e = 0, ret;
-	int seen[SEC_SVC + 1][APP_MAX_SERVICES] = {{0}};
+	int n_sec, i, j, n, port, e = 0, ret, rc;
+	int seen[SEC_MAX][APP_MAX_PORTS] = {{0}};
+	bool later;
 	struct scan sc;
 	enum sec sec;
 
@@ -1827,22 +1881,27 @@ load_file(struct app_config *cfg, struct load_ctx *ctx)
 
 		n = rte_cfgfile_section_num_entries_by_index(cf, secname, i);
 		origin_str(ctx, line, where, sizeof(where));
-		if (section_parse(secname, &sec, &port, why, sizeof(why)) != 0) {
-			errf(ctx->err, ctx->errlen, "%s: [%s]: %s" SEE_HELP, where, secname, why);
-			ret = -EINVAL;
-			break;
+		rc = section_parse(secname, &sec, &port, why, sizeof(why));
+		/* not sluice's: a service's, known once service_so is loaded */
+		later = rc != 0 || sec == SEC_SVC;
+		if (later) {
+			ret = svc_defer(ctx, secname, NULL, NULL, line > 0 ? line : ORIGIN_FILE);
+			if (ret != 0)
+				break;
+		} else {
+			slot = sec == SEC_PORT ? port : 0;
+			if (seen[sec][slot] != 0) {
+				errf(ctx->err, ctx->errlen,
+				     "%s: [%s]: section appears twice (first on line %d); merge "
+				     "them",
+				     where, secname, seen[sec][slot]);
+				ret = -EINVAL;
+				break;
+			}
+			seen[sec][slot] = line > 0 ? line : ORIGIN_FILE;
+			if (sec == SEC_PORT)
+				cfg->ports[port].present = true;
 		}
-		slot = sec == SEC_PORT || sec == SEC_SVC ? port : 0;
-		if (seen[sec][slot] != 0) {
-			errf(ctx->err, ctx->errlen,
-			     "%s: [%s]: section appears twice (first on line %d); merge them",
-			     where, secname, seen[sec][slot]);
-			ret = -EINVAL;
-			break;
-		}
-		seen[sec][slot] = line > 0 ? line : ORIGIN_FILE;
-		if (sec == SEC_PORT)
-			cfg->ports[port].present = true;
 		if (n <= 0)
 			continue;
 		ents = calloc(n, sizeof(*ents));
@@ -1858,8 +1917,12 @@ load_file(struct app_config *cfg, struct load_ctx *ctx)
 
 			if (ents[j].name[0] == '#') /* a '#' comment line holding a '=' */
 				continue;
-			ret = apply(cfg, ctx, sec, port, ents[j].name, ents[j].value,
-				    eline > 0 ? eline : ORIGIN_FILE);
+			if (later)
+				ret = svc_defer(ctx, secname, ents[j].name, ents[j].value,
+						eline > 0 ? eline : ORIGIN_FILE);
+			else
+				ret = apply(cfg, ctx, sec, port, ents[j].name, ents[j].value,
+					    eline > 0 ? eline : ORIGIN_FILE);
 			if (ret != 0)
 				break;
 		}
@@ -2040,7 +2103,6 @@ app_config_load(struct app_config *cfg, const char *file, char *const *sets, int
 	static struct load_ctx ctx; /* too big for a stack; main/tests only */
 	int i, ret = 0;
 
-	RTE_BUILD_BUG_ON(APP_MAX_SERVICES < APP_MAX_PORTS); /* seen[][] in load_file() */
 	app_config_defaults(cfg);
 	snprintf(cfg->source, sizeof(cfg->source), "%s", file != NULL ? file : "(no file)");
 	memset(&ctx, 0, sizeof(ctx));

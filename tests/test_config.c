@@ -1089,6 +1089,12 @@ test_svc_unknown_and_bad_decl(void **state)
 		    "service test-bad-default: key n: default '10' does not parse: out of range");
 	/* a broken service that is not selected does not break the others */
 	expect_ok(PORT0);
+	/* a service from a shared object: one that cannot be loaded fails, and
+	 * a section of a service nobody registered is still unknown */
+	expect_fail(PORT0 "[sluice]\nservice_so = /nonexistent/svc.so\nservice = x\n",
+		    "[sluice] service_so = /nonexistent/svc.so: cannot load it: ");
+	assert_has(err, "No such file");
+	expect_fail(PORT0 "[x]\na = 1\n", "[x]: unknown section");
 }
 
 static void

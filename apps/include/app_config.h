@@ -11,7 +11,7 @@
  * `sluice --help-config`):
  *
  *   [sluice]  mode, service, duration, stats_interval, burst, tx_drain_us,
- *             lcore_map (l3fwd's "(port,queue,lcore),..." syntax)
+ *             lcore_map (l3fwd's "(port,queue,lcore),..." syntax), service_so
  *   [portN]   dev, ip (a.b.c.d/len), gateway, mac, rxq, txq, rxd, txd,
  *             mtu, promisc, rss        (N = 0..APP_MAX_PORTS-1)
  *   [stack]   arp_entries, arp_timeout, arp_retry_ms, arp_retries,
@@ -53,6 +53,7 @@ extern "C" {
 #define APP_MAX_ARP_STATIC 64
 #define APP_DEV_LEN 512
 #define APP_NAME_LEN 32
+#define APP_SO_LEN 256 /**< [sluice] service_so, NUL included */
 #define APP_SVC_CFG_MAX 4096 /**< bytes of the selected service's config struct, at most */
 #define APP_MAX_SERVICES 32 /**< services a binary may register */
 #define APP_SVC_MAX_KEYS 64 /**< keys a service may declare */
@@ -104,6 +105,7 @@ struct app_config {
 	/* [sluice] */
 	enum app_mode mode;           /**< "rtc" (default) | "pipeline" */
 	char service[APP_NAME_LEN];   /**< default "udp-echo" */
+	char service_so[APP_SO_LEN];  /**< dlopen()ed before service is looked up; "" = none */
 	uint32_t duration;            /**< seconds, 0 = until SIGINT/SIGTERM; default 0 */
 	uint32_t stats_interval;      /**< seconds between stats lines, 0 = none; default 1 */
 	uint16_t burst;               /**< RX burst, 1..256, default 32 */

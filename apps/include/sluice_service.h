@@ -170,6 +170,17 @@ const struct sl_service *sl_service_find(const char *name);
 /** Call @p fn for each registered service, in registration order. */
 void sl_service_foreach(void (*fn)(const struct sl_service *svc, void *arg), void *arg);
 
+/**
+ * The whole sluice program: EAL and application options (see sluice
+ * --help), the config, ports, stack, loops, stats, a clean stop on
+ * SIGINT/SIGTERM, and the mbuf check at the end, with the service that
+ * [sluice] service names among those registered (sluice's own and any
+ * SL_SERVICE_REGISTER in the calling binary). Call it from main() once;
+ * it returns the process exit code (0 clean, 1 a failure while running or
+ * mbufs missing, 2 bad usage or config) and may exit with it.
+ */
+int sluice_main(int argc, char **argv);
+
 #define SL_SERVICE_REGISTER(svc)                                                                   \
 	RTE_INIT(sl_service_register_##svc)                                                        \
 	{                                                                                          \
