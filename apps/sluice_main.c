@@ -3,7 +3,7 @@
  * sluice: kernel-bypass UDP and TCP services on DPDK ports. The whole
  * program is sluice_main(), in libsluice, so that a binary built outside
  * the tree runs its own services (SL_SERVICE_REGISTER in its objects) with
- * sluice's options, config, ports, stack and loops; apps/main.c is the
+ * sluice's options, config, ports, stack and loops; apps/sluice.c is the
  * in-tree main() that calls it.
  *
  *   sluice [EAL options] -- [--config FILE] [--set section.key=value ...]
