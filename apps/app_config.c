@@ -1322,11 +1322,17 @@ svc_index(const struct sl_service *svc)
 static int
 svc_select(struct app_config *cfg, char *why, size_t wl)
 {
-	cfg->svc = sl_service_find(cfg->service);
+	const struct sl_service *svc = sl_service_find(cfg->service);
+	int ret;
+
+	cfg->svc = NULL;
 	memset(cfg->svc_cfg, 0, sizeof(cfg->svc_cfg));
-	if (cfg->svc == NULL)
+	if (svc == NULL)
 		return -ENOENT;
-	return svc_defaults(cfg->svc, cfg->svc_cfg, why, wl);
+	ret = svc_defaults(svc, cfg->svc_cfg, why, wl);
+	if (ret == 0)
+		cfg->svc = svc; /* only a service whose declaration holds */
+	return ret;
 }
 
 const void *
@@ -1393,6 +1399,12 @@ svc_apply(struct app_config *cfg, struct load_ctx *ctx, const struct sl_service 
 	struct key k;
 
 	origin_str(ctx, line, where, sizeof(where));
+	/* another service's keys are checked against its defaults, which
+	 * checks its declaration first */
+	if (svc != NULL && svc != cfg->svc && svc_defaults(svc, scratch, why, sizeof(why)) != 0) {
+		errf(ctx->err, ctx->errlen, "%s: [%s]: %s", where, label, why);
+		return -EINVAL;
+	}
 	ki = svc != NULL ? svc_find_key(svc, name) : -1;
 	if (ki < 0) {
 		unsigned int i;
@@ -1414,10 +1426,6 @@ svc_apply(struct app_config *cfg, struct load_ctx *ctx, const struct sl_service 
 	}
 	si = svc_index(svc);
 	base = svc == cfg->svc ? cfg->svc_cfg : scratch;
-	if (base == scratch && svc_defaults(svc, scratch, why, sizeof(why)) != 0) {
-		errf(ctx->err, ctx->errlen, "%s: [%s]: %s", where, label, why);
-		return -EINVAL;
-	}
 	origin = &ctx->svc_origin[si][ki];
 	if (line > 0 && *origin > 0) {
 		errf(ctx->err, ctx->errlen,

@@ -1087,8 +1087,11 @@ test_svc_unknown_and_bad_decl(void **state)
 		    "service test-bad-decl: key s: a string needs 1 <= max < size");
 	expect_fail(PORT0 "[sluice]\nservice = test-bad-default\n",
 		    "service test-bad-default: key n: default '10' does not parse: out of range");
-	/* a broken service that is not selected does not break the others */
+	/* a broken service that is not selected does not break the others,
+	 * unless the file has its section */
 	expect_ok(PORT0);
+	expect_fail(PORT0 "[test-bad-decl]\ns = a\n",
+		    "[test-bad-decl]: service test-bad-decl: key s");
 	/* a service from a shared object: one that cannot be loaded fails, and
 	 * a section of a service nobody registered is still unknown */
 	expect_fail(PORT0 "[sluice]\nservice_so = /nonexistent/svc.so\nservice = x\n",

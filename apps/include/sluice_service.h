@@ -153,7 +153,8 @@ struct sl_service {
 	 *  from [service] when it is the selected service); NULL = none. */
 	const struct sl_cfg_key *cfg_keys;
 	unsigned int n_cfg_keys;
-	size_t cfg_size; /**< sizeof the struct cfg_keys point into */
+	size_t cfg_size; /**< sizeof the struct cfg_keys point into: at most 4096
+			  *  bytes, aligned to at most 16 */
 	/** Optional check across keys once all are parsed (selected service
 	 *  only): 0, or -EINVAL with @p why saying what to change. */
 	int (*cfg_check)(const void *cfg, char *why, size_t wl);
