@@ -1253,6 +1253,17 @@ svc_defaults(const struct sl_service *svc, unsigned char *base, char *why, size_
 			     svc->name);
 			return -EINVAL;
 		}
+		static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
+						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+
+		/* it names a section and starts every --set name.key=value */
+		if (svc->name[strspn(svc->name, name_chars)] != '\0') {
+			errf(why, wl,
+			     "service %s: a service with keys needs a name of letters, digits, "
+			     "'_' and '-' only",
+			     svc->name);
+			return -EINVAL;
+		}
 	}
 	for (i = 0; i < svc->n_cfg_keys; i++) {
 		const struct sl_cfg_key *sk = &svc->cfg_keys[i];

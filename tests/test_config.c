@@ -960,6 +960,15 @@ static const struct sl_service bad_def_svc = {
 };
 SL_SERVICE_REGISTER(bad_def_svc);
 
+/* A name that cannot be a section or a --set prefix. */
+static const struct sl_service bad_name_svc = {
+	.name = "test.dot",
+	.cfg_keys = bad_def_keys,
+	.n_cfg_keys = RTE_DIM(bad_def_keys),
+	.cfg_size = sizeof(struct keys_cfg),
+};
+SL_SERVICE_REGISTER(bad_name_svc);
+
 #define SVC_KEYS "[sluice]\nservice = test-keys\n"
 
 static const struct keys_cfg *
@@ -1087,6 +1096,8 @@ test_svc_unknown_and_bad_decl(void **state)
 		    "service test-bad-decl: key s: a string needs 1 <= max < size");
 	expect_fail(PORT0 "[sluice]\nservice = test-bad-default\n",
 		    "service test-bad-default: key n: default '10' does not parse: out of range");
+	expect_fail(PORT0 "[sluice]\nservice = test.dot\n",
+		    "service test.dot: a service with keys needs a name of letters, digits");
 	/* a broken service that is not selected does not break the others,
 	 * unless the file has its section */
 	expect_ok(PORT0);
