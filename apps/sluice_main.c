@@ -108,6 +108,7 @@ parse_app_args(int argc, char **argv, const char **config, char **sets, int *n_s
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	bool help_config = false;
 	int c;
 
 	optind = 1;
@@ -134,8 +135,8 @@ parse_app_args(int argc, char **argv, const char **config, char **sets, int *n_s
 			*dump = true;
 			break;
 		case 'H':
-			app_config_help(stdout);
-			return 1;
+			help_config = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -149,6 +150,18 @@ parse_app_args(int argc, char **argv, const char **config, char **sets, int *n_s
 	if (optind < argc)
 		die(EXIT_USAGE, "unexpected argument '%s' (options go after '--'; see --help)",
 		    argv[optind]);
+	if (help_config) {
+		/* a [sluice] service_so of the config or of a --set registers
+		 * its service, whose keys are listed too; a config that does
+		 * not load only leaves them out here */
+		static struct app_config with_so;
+		char err[256];
+
+		if (app_config_load(&with_so, *config, sets, *n_sets, err, sizeof(err)) != 0)
+			app_config_load(&with_so, NULL, sets, *n_sets, err, sizeof(err));
+		app_config_help(stdout);
+		return 1;
+	}
 	return 0;
 }
 

@@ -114,6 +114,11 @@ def main():
                  f"{os.listdir(src)} {installed_sluice}"):
             runs.append(("sluice + service_so", installed_sluice,
                          ["--set", "sluice.service_so=" + os.path.join(src, "case.so")]))
+            p = subprocess.run(installed_sluice + ["--", "--set", "sluice.service_so=" +
+                                                   os.path.join(src, "case.so"), "--help-config"],
+                               env=env, capture_output=True, text=True, timeout=30)
+            check("--help-config with a service_so lists its service's keys",
+                  p.returncode == 0 and "\n[case]\n  case " in p.stdout, p.stdout[-400:])
             p = subprocess.run(installed_sluice + ["--", "--config", ini, "--set",
                                                    "sluice.service_so=" + tmp + "/nope.so"],
                                env=env, capture_output=True, text=True, timeout=30)
