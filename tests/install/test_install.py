@@ -5,8 +5,10 @@ installed sluice.pc only (no include path into the source or build tree),
 then run on a net_pcap port (--no-huge, a unique --file-prefix) with its
 own [case] key: every datagram answered with its letters swapped (read back
 from the port's tx_pcap), the service's own count, exit 0, every mbuf back.
-Both ways: its own binary (main() = sluice_main(), libsluice.so), and
-case.so loaded by the installed sluice binary with [sluice] service_so.
+Three ways: its own binary (main() = sluice_main(), libsluice.so), the
+same linked statically (libsluice.a and DPDK's static libraries, the
+drivers kept by --whole-archive, from sluice-static.pc), and case.so loaded
+by the installed sluice binary with [sluice] service_so.
 
   test_install.py --build build --source .
 """
@@ -109,6 +111,16 @@ def main():
 
         installed_sluice = glob.glob(os.path.join(dest, "**", "bin", "sluice"), recursive=True)
         runs = [("sluice-case", [exe], [])]
+        p = subprocess.run(["make", "-C", src, "static", "PKG_CONFIG_PATH=" + env["PKG_CONFIG_PATH"]],
+                           env=env, capture_output=True, text=True, timeout=300)
+        static_exe = os.path.join(src, "sluice-case-static")
+        if check("make static: libsluice.a and a static DPDK (sluice-static.pc)",
+                 p.returncode == 0 and os.path.exists(static_exe), (p.stdout + p.stderr)[-1500:]):
+            ldd = subprocess.run(["ldd", static_exe], env=env, capture_output=True,
+                                 text=True).stdout
+            check("the static binary needs neither libsluice.so nor a DPDK .so",
+                  "libsluice" not in ldd and "librte_" not in ldd, ldd)
+            runs.append(("sluice-case-static", [static_exe], []))
         if check("case.so built, the sluice binary installed",
                  os.path.exists(os.path.join(src, "case.so")) and len(installed_sluice) == 1,
                  f"{os.listdir(src)} {installed_sluice}"):
