@@ -538,6 +538,9 @@ main(int argc, char **argv)
 	lconf.stk.tcp.no_timestamps = !cfg.tcp_ts;
 	lconf.stk.tcp.no_sack = !cfg.tcp_sack;
 	lconf.stk.tcp.no_wscale = !cfg.tcp_ws;
+	lconf.idle_adaptive = cfg.idle == APP_IDLE_ADAPTIVE;
+	lconf.idle_polls = cfg.idle_polls;
+	lconf.idle_sleep_max_us = cfg.idle_sleep_max_us;
 	lconf.lcore_init = svc_lcore_init;
 	lconf.lcore_fini = svc_lcore_fini;
 
@@ -549,6 +552,17 @@ main(int argc, char **argv)
 	}
 	if (lc_telemetry_register() != 0)
 		fprintf(stderr, "sluice: telemetry command /sluice/stats not registered\n");
+	if (cfg.metrics[0] != '\0') {
+		ret = lc_metrics_start(cfg.metrics, err, sizeof(err));
+		if (ret != 0) {
+			lc_teardown();
+			for (i = 0; i < cfg.n_ports; i++)
+				dp_port_close(&ports[i]);
+			rte_eal_cleanup();
+			die(EXIT_USAGE, "%s: %s", cfg.source, err);
+		}
+		printf("sluice: metrics on http://%s/metrics\n", cfg.metrics);
+	}
 
 	for (i = 0; i < cfg.n_ports; i++) {
 		ret = dp_port_start(&ports[i], err, sizeof(err));
@@ -614,6 +628,7 @@ main(int argc, char **argv)
 	lc_stop();
 	if (ret == 0)
 		pthread_join(tid, NULL);
+	lc_metrics_stop();
 	lc_snapshot_take(&snap_now);
 	lc_stats_print_summary(&snap_start, &snap_now, stdout);
 	for (i = 0; i < cfg.n_ports; i++)

@@ -52,6 +52,7 @@ extern "C" {
 #define APP_HTTP_BODY_LEN 256 /**< [service] http_body decoded, NUL included */
 #define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
 #define APP_MAX_PIPE_LCORES 16 /**< lcores per pipeline role */
+#define APP_METRICS_LEN 64 /**< [sluice] metrics "ADDR:PORT", NUL included */
 
 enum app_mode {
 	APP_MODE_RTC = 0,
@@ -166,6 +167,23 @@ struct app_config {
 	bool tcp_ts;                  /**< offer timestamps, default yes */
 	bool tcp_sack;                /**< offer SACK, default yes */
 	bool tcp_ws;                  /**< offer window scaling, default yes */
+
+	/* [sluice], operations (issue 14) */
+	char metrics[APP_METRICS_LEN]; /**< "ADDR:PORT" of the Prometheus endpoint; "" = off */
+	uint32_t idle;                /**< enum app_idle */
+	uint32_t idle_polls;          /**< empty iterations before the first sleep */
+	uint32_t idle_sleep_max_us;   /**< longest sleep */
+	uint32_t rss_check;           /**< enum app_rss_check */
+};
+
+enum app_idle {
+	APP_IDLE_POLL = 0,
+	APP_IDLE_ADAPTIVE,
+};
+
+enum app_rss_check {
+	APP_RSS_CHECK_REFUSE = 0,
+	APP_RSS_CHECK_OFF,
 };
 
 /**

@@ -76,6 +76,7 @@ struct lc_stats {
 	uint64_t busy_cycles; /**< iterations that received something */
 	uint64_t idle_cycles; /**< iterations that received nothing */
 	uint64_t arp_msgs_dropped; /**< ARP messages another loop's full ring refused */
+	uint64_t idle_sleeps; /**< idle = adaptive: sleeps of this idle loop */
 	/** Pipeline mode, per role this lcore has: packets the stage handled
 	 *  and the cycles of the stage runs that handled any (busy only). */
 	struct {
@@ -150,6 +151,11 @@ struct lc_conf {
 	 *  gives RX queues to RX lcores and @p pipe the roles. */
 	enum lc_mode mode;
 	struct lc_pipe_conf pipe;
+	/** Idle loops: 0 = poll (spin); 1 = adaptive: after @p idle_polls
+	 *  empty iterations sleep, backing off up to @p idle_sleep_max_us. */
+	uint8_t idle_adaptive;
+	uint32_t idle_polls;
+	uint32_t idle_sleep_max_us;
 };
 
 /** The lcores that run loops, in id order; set by lc_setup(). */
@@ -335,6 +341,24 @@ void lc_rss_refresh(void);
 void lc_rss_sel_fill(struct lc_rss_sel *s, uint16_t port, uint32_t ip, const uint16_t *reta,
 		     uint16_t reta_size, const struct lc_map_entry *map, uint16_t n_map,
 		     unsigned int lcore);
+
+/* ---- Prometheus endpoint (metrics.c) ---- */
+
+/**
+ * Listen on @p addr ("a.b.c.d:port") and serve GET /metrics from a control
+ * thread (rte_ctrl_thread_create: a pthread, not an lcore) until
+ * lc_metrics_stop(). Call after lc_setup(). @return 0, or -errno with a
+ * message in @p err (address malformed, in use, not local).
+ */
+int lc_metrics_start(const char *addr, char *err, size_t errlen);
+
+/** Stop and join the metrics thread, close its socket (before
+ *  lc_teardown()). Harmless when it never started. */
+void lc_metrics_stop(void);
+
+/** The Prometheus text of every counter, into a malloc'd buffer the caller
+ *  frees (open_memstream). Control path. @return 0 or -errno. */
+int lc_metrics_render(char **text, size_t *len);
 
 #ifdef __cplusplus
 }
