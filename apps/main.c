@@ -9,6 +9,7 @@
  * (no hugepages, no such port).
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
+#include <rte_pdump.h>
 
 #include "app_config.h"
 #include "dp.h"
@@ -248,6 +250,42 @@ svc_lcore_fini(unsigned int lcore_id, void *state, void *arg)
 		svc->lcore_fini(state);
 }
 
+/*
+ * Live capture: rte_pdump's server side in this (primary) process, so
+ * that dpdk-dumpcap and dpdk-pdump attach as secondary processes and ask
+ * for copies of what a port receives and sends. It needs EAL's
+ * multi-process channel: a shared runtime directory (--file-prefix, not
+ * --in-memory or --no-shconf) and memory a secondary can map (hugepages,
+ * not --no-huge). Without them sluice runs as before, without capture.
+ */
+static bool pdump_on;
+
+static bool
+pdump_start(void)
+{
+	const char *dir = rte_eal_get_runtime_dir(), *base = strrchr(dir, '/');
+	char sock[PATH_MAX];
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return false;
+	/* With --in-memory EAL opens no channel (and pdump's init still
+	 * succeeds): look for the channel's socket. */
+	snprintf(sock, sizeof(sock), "%s/mp_socket", dir);
+	if (!rte_eal_has_hugepages() || access(sock, F_OK) != 0) {
+		printf("sluice: live capture off: dpdk-dumpcap needs sluice started with hugepages "
+		       "and a --file-prefix, without --in-memory or --no-huge (README: Live "
+		       "capture)\n");
+		return false;
+	}
+	if (rte_pdump_init() != 0) {
+		printf("sluice: live capture off: rte_pdump_init: %s\n", rte_strerror(rte_errno));
+		return false;
+	}
+	printf("sluice: live capture ready: dpdk-dumpcap --file-prefix=%s -i <port>\n",
+	       base != NULL ? base + 1 : dir);
+	return true;
+}
+
 /* The control thread: a stats line every stats_interval, the run's end
  * after duration. It never touches a loop's state except to read
  * counters. */
@@ -347,6 +385,7 @@ main(int argc, char **argv)
 	ret = dp_eal_init(eal_argc, argv, err, sizeof(err));
 	if (ret < 0)
 		die(EXIT_USAGE, "%s", err);
+	pdump_on = pdump_start();
 
 	/* Ports: find them all before touching any, so a typo in port1 does
 	 * not leave port0 half set up. */
@@ -649,6 +688,8 @@ main(int argc, char **argv)
 		leaked += used;
 		rte_mempool_free(pools[k]);
 	}
+	if (pdump_on)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	printf("sluice: %s\n", leaked ? "stopped with mbufs missing" : "stopped; every mbuf returned");
 	if (run_failed)

@@ -532,6 +532,7 @@ lc_pipe_main(void *arg)
 		}
 	}
 
+	lc_idle_thread_start(ctx);
 	prev = last_drain = last_timer = rte_rdtsc();
 	while (!(pl->rx_done && pl->worker_done && pl->tx_done)) {
 		uint32_t work = 0;
@@ -596,7 +597,10 @@ lc_pipe_main(void *arg)
 		else
 			ctx->stats.idle_cycles += now - prev;
 		ctx->stats.loops++;
-		prev = now;
+		/* RX and TX lcores have no timers; a worker's are the stack's */
+		prev = lc_idle(ctx, work, now,
+			       ctx->stk != NULL && !pl->worker_done ? last_timer + ctx->timer_tsc
+								    : UINT64_MAX);
 	}
 	lc_flush(ctx);
 	return 0;

@@ -105,6 +105,13 @@ struct lc_ctx {
 	unsigned int roles;      /**< pipeline: mask of (1 << enum lc_role); 0 in RTC */
 	struct lc_pipe_lcore *pipe; /**< pipeline: this lcore's rings and buffers */
 	struct rte_ring *msg;    /**< ARP messages from the other stacks (MP/SC) */
+	/* idle = adaptive (lc_conf): empty iterations in a row, the threshold,
+	 * the next sleep (doubles up to the max), all in this lcore only */
+	bool idle_adaptive;
+	uint32_t idle_empty;
+	uint32_t idle_polls;
+	uint32_t idle_sleep_us;
+	uint32_t idle_sleep_max_us;
 	alignas(RTE_CACHE_LINE_SIZE) struct lc_stats stats;
 	/** Drops made outside a stack (pipeline RX and TX lcores). */
 	uint64_t drops[STK_DROP_MAX];
