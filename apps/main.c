@@ -623,6 +623,30 @@ main(int argc, char **argv)
 		       ports[i].tx_udp_cksum_offload ? "on" : "off");
 	}
 	lc_rss_refresh();
+	/* RSS self-check: the device's own key and RETA must keep a flow's
+	 * two directions on one queue (one lcore), or TCP breaks in ways
+	 * that look like loss. Only ports sluice asked for RSS on. */
+	for (i = 0; i < cfg.n_ports && cfg.rss_check == APP_RSS_CHECK_REFUSE; i++) {
+		if (ports[i].rss_hf == 0)
+			continue;
+		ret = lc_rss_check_port(ports[i].port_id, pipeline, err, sizeof(err));
+		if (ret == 0) {
+			printf("sluice: port%d: RSS keeps both directions of %u sample flows on one "
+			       "queue\n",
+			       i, LC_RSS_CHECK_SAMPLES);
+			continue;
+		}
+		lc_metrics_stop();
+		lc_teardown();
+		for (k = 0; k < (unsigned int)cfg.n_ports; k++)
+			dp_port_close(&ports[k]);
+		rte_eal_cleanup();
+		die(EXIT_USAGE,
+		    "%s: [port%d] %s (%s): %s; refusing to start. Use a driver that takes the "
+		    "key sluice sets, set rxq = 1 or rss = no, or [sluice] rss_check = off to "
+		    "start anyway",
+		    cfg.source, i, ports[i].dev_name, ports[i].driver, err);
+	}
 	for (i = 0; i < lconf.n_map; i++)
 		printf("sluice: lcore %u polls port%u queue %u\n", lconf.map[i].lcore,
 		       lconf.map[i].port, lconf.map[i].queue);

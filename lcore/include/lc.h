@@ -367,6 +367,32 @@ void lc_metrics_stop(void);
  *  frees (open_memstream). Control path. @return 0 or -errno. */
 int lc_metrics_render(char **text, size_t *len);
 
+/* ---- RSS self-check (rss.c) ---- */
+
+/** Sample flows lc_rss_check_table() hashes both ways. */
+#define LC_RSS_CHECK_SAMPLES 1024
+
+/**
+ * Hash LC_RSS_CHECK_SAMPLES fixed sample flows (IPv4 with ports, and IPv4
+ * addresses only) and their reverse with Toeplitz and @p key, and look
+ * each up in @p reta (@p reta_size entries, queue per entry; 0: no RSS,
+ * nothing to check). With @p same_hash (pipeline mode, which spreads
+ * flows over workers by the hash itself) the two hashes must be equal,
+ * else the two queues. @return 0, or -EINVAL with the first flow that
+ * fails in @p err. Pure; any thread.
+ */
+int lc_rss_check_table(const uint8_t *key, uint16_t key_len, const uint16_t *reta,
+		       uint16_t reta_size, bool same_hash, char *err, size_t errlen);
+
+/**
+ * lc_rss_check_table() with the key and RETA port @p port_id reports
+ * (rte_eth_dev_rss_hash_conf_get, rte_eth_dev_rss_reta_query), after the
+ * port started. Ports with one RX queue or no RSS pass. @return 0,
+ * -EINVAL (directions split) or -ENOTSUP (key or RETA unreadable), with a
+ * message in @p err. Control path.
+ */
+int lc_rss_check_port(uint16_t port_id, bool same_hash, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif
