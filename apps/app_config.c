@@ -88,7 +88,7 @@ static const char *const mode_values[] = {"rtc", "pipeline", NULL};
 static int check_http_path(const char *val, char *why, size_t wl);
 static int check_metrics_addr(const char *val, char *why, size_t wl);
 static const char *const idle_values[] = {"poll", "adaptive", NULL};
-static const char *const rss_check_values[] = {"refuse", "off", NULL};
+static const char *const rss_check_values[] = {"refuse", "off", "software", NULL};
 
 static const struct key keys[] = {
 	/* [sluice] */
@@ -333,7 +333,9 @@ static const struct key keys[] = {
 	{SEC_SLUICE, "rss_check", T_ENUM, .values = rss_check_values, .def = "refuse",
 	 .help = "at start, for every port with rxq > 1 and rss = yes, hash sample flows and their "
 		 "reverse with the device's own RSS key and RETA; refuse: exit 2 when a flow's "
-		 "two directions reach different queues; off: do not check",
+		 "two directions reach different queues; off: do not check; software (mode = "
+		 "pipeline only): RX lcores then ignore that port's RSS hash and steer every "
+		 "flow to its worker by sluice's symmetric software hash",
 	 CFG(rss_check)},
 };
 

@@ -606,6 +606,7 @@ main(int argc, char **argv)
 	for (i = 0; i < cfg.n_ports; i++) {
 		ret = dp_port_start(&ports[i], err, sizeof(err));
 		if (ret != 0) {
+			lc_metrics_stop();
 			lc_teardown();
 			while (--i >= 0)
 				dp_port_close(&ports[i]);
@@ -626,7 +627,7 @@ main(int argc, char **argv)
 	/* RSS self-check: the device's own key and RETA must keep a flow's
 	 * two directions on one queue (one lcore), or TCP breaks in ways
 	 * that look like loss. Only ports sluice asked for RSS on. */
-	for (i = 0; i < cfg.n_ports && cfg.rss_check == APP_RSS_CHECK_REFUSE; i++) {
+	for (i = 0; i < cfg.n_ports && cfg.rss_check != APP_RSS_CHECK_OFF; i++) {
 		if (ports[i].rss_hf == 0)
 			continue;
 		ret = lc_rss_check_port(ports[i].port_id, pipeline, err, sizeof(err));
@@ -636,6 +637,13 @@ main(int argc, char **argv)
 			       i, LC_RSS_CHECK_SAMPLES);
 			continue;
 		}
+		if (cfg.rss_check == APP_RSS_CHECK_SOFTWARE && pipeline) {
+			lc_rss_software(ports[i].port_id);
+			printf("sluice: port%d: %s; rss_check = software: workers are chosen by "
+			       "sluice's symmetric software hash instead\n",
+			       i, err);
+			continue;
+		}
 		lc_metrics_stop();
 		lc_teardown();
 		for (k = 0; k < (unsigned int)cfg.n_ports; k++)
@@ -643,9 +651,10 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		die(EXIT_USAGE,
 		    "%s: [port%d] %s (%s): %s; refusing to start. Use a driver that takes the "
-		    "key sluice sets, set rxq = 1 or rss = no, or [sluice] rss_check = off to "
-		    "start anyway",
-		    cfg.source, i, ports[i].dev_name, ports[i].driver, err);
+		    "key sluice sets, set rxq = 1 or rss = no, [sluice] rss_check = software "
+		    "with mode = pipeline%s, or rss_check = off to start anyway",
+		    cfg.source, i, ports[i].dev_name, ports[i].driver, err,
+		    cfg.rss_check == APP_RSS_CHECK_SOFTWARE ? " (not rtc)" : "");
 	}
 	for (i = 0; i < lconf.n_map; i++)
 		printf("sluice: lcore %u polls port%u queue %u\n", lconf.map[i].lcore,

@@ -317,7 +317,9 @@ lc_pipe_worker_of(const struct rte_mbuf *m, unsigned int n_workers)
 	ihl = (ip->version_ihl & 0xf) * 4u;
 	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || proto == IPPROTO_ICMP)
 		return 0;
-	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) {
+	/* rss_check = software: the port's NIC hash splits flows, ignore it */
+	if ((m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) &&
+	    likely(m->port >= RTE_MAX_ETHPORTS || !lc_rss_sw_port[m->port])) {
 		hash = m->hash.rss;
 	} else {
 		/* Ports only where they are: UDP/TCP, first fragment-free

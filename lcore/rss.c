@@ -24,6 +24,7 @@
 #include "lc_priv.h"
 
 static struct lc_rss_sel *lc_rss_sels[RTE_MAX_LCORE];
+bool lc_rss_sw_port[RTE_MAX_ETHPORTS];
 /* What lc_rss_refresh() needs of the lc_conf lc_setup() had. */
 static struct {
 	uint16_t n_ports, n_map;
@@ -147,10 +148,14 @@ lc_rss_fill_all(bool quiet)
 				p, strerror(-ret));
 		if (ret != 0)
 			size = 0;
-		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
-			if (lc_rss_sels[lcore] != NULL)
-				lc_rss_sel_fill(lc_rss_sels[lcore], p, lc_rss_conf.ip[p], reta,
-						size, lc_rss_conf.map, lc_rss_conf.n_map, lcore);
+		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++) {
+			if (lc_rss_sels[lcore] == NULL)
+				continue;
+			lc_rss_sel_fill(lc_rss_sels[lcore], p, lc_rss_conf.ip[p], reta, size,
+					lc_rss_conf.map, lc_rss_conf.n_map, lcore);
+			if (lc_rss_sw_port[lc_rss_conf.port_id[p]])
+				lc_rss_sels[lcore]->port[p].hw_hash = false;
+		}
 	}
 }
 
@@ -196,10 +201,25 @@ lc_rss_attach(const struct lc_conf *conf, unsigned int lcore, bool pipeline, uin
 }
 
 void
+lc_rss_software(uint16_t port_id)
+{
+	if (port_id < RTE_MAX_ETHPORTS)
+		lc_rss_sw_port[port_id] = true;
+	lc_rss_fill_all(true);
+}
+
+void
+lc_rss_software_reset(void)
+{
+	memset(lc_rss_sw_port, 0, sizeof(lc_rss_sw_port));
+}
+
+void
 lc_rss_free(void)
 {
 	unsigned int i;
 
+	lc_rss_software_reset();
 	for (i = 0; i < RTE_MAX_LCORE; i++) {
 		rte_free(lc_rss_sels[i]);
 		lc_rss_sels[i] = NULL;

@@ -184,6 +184,7 @@ enum app_idle {
 enum app_rss_check {
 	APP_RSS_CHECK_REFUSE = 0,
 	APP_RSS_CHECK_OFF,
+	APP_RSS_CHECK_SOFTWARE,
 };
 
 /**

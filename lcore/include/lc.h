@@ -290,7 +290,8 @@ bool lc_pipe_active(void);
 
 /**
  * The worker index (0..n_workers-1) that owns @p m's flow: the NIC's RSS
- * hash when the mbuf carries one (RTE_MBUF_F_RX_RSS_HASH), a symmetric
+ * hash when the mbuf carries one (RTE_MBUF_F_RX_RSS_HASH) and its port
+ * (m->port) is not under lc_rss_software(), a symmetric
  * software hash of the IPv4 5-tuple otherwise, so both directions map to
  * the same worker. ARP, non-IPv4, ICMP and frames too short to parse are
  * not flows: worker 0. Fragments and protocols without ports hash by the
@@ -392,6 +393,20 @@ int lc_rss_check_table(const uint8_t *key, uint16_t key_len, const uint16_t *ret
  * message in @p err. Control path.
  */
 int lc_rss_check_port(uint16_t port_id, bool same_hash, char *err, size_t errlen);
+
+/**
+ * Software steering for port @p port_id (pipeline mode): RX lcores ignore
+ * the NIC's RSS hash of its packets and pick workers by the symmetric
+ * software flow hash, and active opens choose ports by that hash too.
+ * Call before lc_run(), on the main lcore; lc_teardown() clears it.
+ */
+void lc_rss_software(uint16_t port_id);
+
+/** Undo every lc_rss_software() (lc_teardown() does it too). */
+void lc_rss_software_reset(void);
+
+/** Ports lc_rss_software() named (lc_pipe_worker_of() reads it). */
+extern bool lc_rss_sw_port[RTE_MAX_ETHPORTS];
 
 #ifdef __cplusplus
 }
