@@ -11,7 +11,8 @@
  * `sluice --help-config`):
  *
  *   [sluice]  mode, service, duration, stats_interval, burst, tx_drain_us,
- *             lcore_map (l3fwd's "(port,queue,lcore),..." syntax)
+ *             lcore_map (l3fwd's "(port,queue,lcore),..." syntax);
+ *             metrics, idle, idle_polls, idle_sleep_max_us, rss_check
  *   [portN]   dev, ip (a.b.c.d/len), gateway, mac, rxq, txq, rxd, txd,
  *             mtu, promisc, rss        (N = 0..APP_MAX_PORTS-1)
  *   [stack]   arp_entries, arp_timeout, arp_retry_ms, arp_retries,
