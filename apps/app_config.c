@@ -87,6 +87,10 @@ struct key {
 
 static const char *const mode_values[] = {"rtc", "pipeline", NULL};
 
+static int check_metrics_addr(const char *val, char *why, size_t wl);
+static const char *const idle_values[] = {"poll", "adaptive", NULL};
+static const char *const rss_check_values[] = {"refuse", "off", "software", NULL};
+
 static const struct key keys[] = {
 	/* [sluice] */
 	{SEC_SLUICE, "mode", T_ENUM, .values = mode_values, .def = "rtc",
@@ -282,6 +286,33 @@ static const struct key keys[] = {
 	{SEC_TCP, "window_scaling", T_BOOL, .def = "yes",
 	 .help = "offer window scaling (RFC 7323); without it windows stop at 65535 bytes",
 	 CFG(tcp_ws)},
+
+	/* [sluice], operations (issue 14): Prometheus endpoint, idle sleep,
+	 * RSS self-check */
+	{SEC_SLUICE, "metrics", T_STRING, .max = APP_METRICS_LEN - 1, .def = "",
+	 .help = "serve Prometheus/OpenMetrics text on http://ADDR:PORT/metrics from a control "
+		 "thread (never a loop lcore), e.g. 127.0.0.1:9100; every counter of "
+		 "/sluice/stats; empty = off",
+	 CFG(metrics), .check = check_metrics_addr},
+	{SEC_SLUICE, "idle", T_ENUM, .values = idle_values, .def = "poll",
+	 .help = "poll: loops spin at 100 % CPU; adaptive: after idle_polls empty iterations a "
+		 "loop sleeps, backing off from 1 us up to idle_sleep_max_us, never past its next "
+		 "timer, with its TX buffers flushed first (counter idle_sleeps)",
+	 CFG(idle)},
+	{SEC_SLUICE, "idle_polls", T_UINT, .min = 1, .max = 10000000, .def = "1000",
+	 .help = "idle = adaptive: empty loop iterations in a row before the first sleep",
+	 CFG(idle_polls)},
+	{SEC_SLUICE, "idle_sleep_max_us", T_UINT, .min = 1, .max = 10000, .def = "1000",
+	 .help = "idle = adaptive: longest single sleep, microseconds (also the most latency "
+		 "an idle loop adds to the first packet that wakes it)",
+	 CFG(idle_sleep_max_us)},
+	{SEC_SLUICE, "rss_check", T_ENUM, .values = rss_check_values, .def = "refuse",
+	 .help = "at start, for every port with rxq > 1 and rss = yes, hash sample flows and their "
+		 "reverse with the device's own RSS key and RETA; refuse: exit 2 when a flow's "
+		 "two directions reach different queues; off: do not check; software (mode = "
+		 "pipeline only): RX lcores then ignore that port's RSS hash and steer every "
+		 "flow to its worker by sluice's symmetric software hash",
+	 CFG(rss_check)},
 };
 
 #define N_KEYS RTE_DIM(keys)
@@ -849,6 +880,32 @@ sl_cfg_check_http_path(const char *val, char *why, size_t wl)
 			     (int)(c - val));
 			return -EINVAL;
 		}
+	return 0;
+}
+
+/* [sluice] metrics: "a.b.c.d:port", port 1..65535; empty = off. */
+static int
+check_metrics_addr(const char *val, char *why, size_t wl)
+{
+	char ip[APP_METRICS_LEN];
+	const char *colon = strrchr(val, ':');
+	struct in_addr a;
+	uint64_t port;
+
+	if (val[0] == '\0')
+		return 0;
+	if (colon == NULL || (size_t)(colon - val) >= sizeof(ip)) {
+		errf(why, wl, "'%s' is not ADDR:PORT, e.g. 127.0.0.1:9100", val);
+		return -EINVAL;
+	}
+	memcpy(ip, val, colon - val);
+	ip[colon - val] = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1) {
+		errf(why, wl, "'%s' is not an IPv4 address (ADDR:PORT, e.g. 127.0.0.1:9100)", ip);
+		return -EINVAL;
+	}
+	if (parse_u64(colon + 1, 1, 65535, &port, why, wl) != 0)
+		return -EINVAL;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
  * (no hugepages, no such port).
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
+#include <rte_pdump.h>
 
 #include "app_config.h"
 #include "dp.h"
@@ -259,6 +261,42 @@ svc_lcore_fini(unsigned int lcore_id, void *state, void *arg)
 		svc->lcore_fini(state);
 }
 
+/*
+ * Live capture: rte_pdump's server side in this (primary) process, so
+ * that dpdk-dumpcap and dpdk-pdump attach as secondary processes and ask
+ * for copies of what a port receives and sends. It needs EAL's
+ * multi-process channel: a shared runtime directory (--file-prefix, not
+ * --in-memory or --no-shconf) and memory a secondary can map (hugepages,
+ * not --no-huge). Without them sluice runs as before, without capture.
+ */
+static bool pdump_on;
+
+static bool
+pdump_start(void)
+{
+	const char *dir = rte_eal_get_runtime_dir(), *base = strrchr(dir, '/');
+	char sock[PATH_MAX];
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return false;
+	/* With --in-memory EAL opens no channel (and pdump's init still
+	 * succeeds): look for the channel's socket. */
+	snprintf(sock, sizeof(sock), "%s/mp_socket", dir);
+	if (!rte_eal_has_hugepages() || access(sock, F_OK) != 0) {
+		printf("sluice: live capture off: dpdk-dumpcap needs sluice started with hugepages "
+		       "and a --file-prefix, without --in-memory or --no-huge (README: Live "
+		       "capture)\n");
+		return false;
+	}
+	if (rte_pdump_init() != 0) {
+		printf("sluice: live capture off: rte_pdump_init: %s\n", rte_strerror(rte_errno));
+		return false;
+	}
+	printf("sluice: live capture ready: dpdk-dumpcap --file-prefix=%s -i <port>\n",
+	       base != NULL ? base + 1 : dir);
+	return true;
+}
+
 /* The control thread: a stats line every stats_interval, the run's end
  * after duration. It never touches a loop's state except to read
  * counters. */
@@ -358,6 +396,7 @@ sluice_main(int argc, char **argv)
 	ret = dp_eal_init(eal_argc, argv, err, sizeof(err));
 	if (ret < 0)
 		die(EXIT_USAGE, "%s", err);
+	pdump_on = pdump_start();
 
 	/* Ports: find them all before touching any, so a typo in port1 does
 	 * not leave port0 half set up. */
@@ -549,6 +588,9 @@ sluice_main(int argc, char **argv)
 	lconf.stk.tcp.no_timestamps = !cfg.tcp_ts;
 	lconf.stk.tcp.no_sack = !cfg.tcp_sack;
 	lconf.stk.tcp.no_wscale = !cfg.tcp_ws;
+	lconf.idle_adaptive = cfg.idle == APP_IDLE_ADAPTIVE;
+	lconf.idle_polls = cfg.idle_polls;
+	lconf.idle_sleep_max_us = cfg.idle_sleep_max_us;
 	lconf.lcore_init = svc_lcore_init;
 	lconf.lcore_fini = svc_lcore_fini;
 
@@ -560,10 +602,22 @@ sluice_main(int argc, char **argv)
 	}
 	if (lc_telemetry_register() != 0)
 		fprintf(stderr, "sluice: telemetry command /sluice/stats not registered\n");
+	if (cfg.metrics[0] != '\0') {
+		ret = lc_metrics_start(cfg.metrics, err, sizeof(err));
+		if (ret != 0) {
+			lc_teardown();
+			for (i = 0; i < cfg.n_ports; i++)
+				dp_port_close(&ports[i]);
+			rte_eal_cleanup();
+			die(EXIT_USAGE, "%s: %s", cfg.source, err);
+		}
+		printf("sluice: metrics on http://%s/metrics\n", cfg.metrics);
+	}
 
 	for (i = 0; i < cfg.n_ports; i++) {
 		ret = dp_port_start(&ports[i], err, sizeof(err));
 		if (ret != 0) {
+			lc_metrics_stop();
 			lc_teardown();
 			while (--i >= 0)
 				dp_port_close(&ports[i]);
@@ -581,6 +635,38 @@ sluice_main(int argc, char **argv)
 		       ports[i].tx_udp_cksum_offload ? "on" : "off");
 	}
 	lc_rss_refresh();
+	/* RSS self-check: the device's own key and RETA must keep a flow's
+	 * two directions on one queue (one lcore), or TCP breaks in ways
+	 * that look like loss. Only ports sluice asked for RSS on. */
+	for (i = 0; i < cfg.n_ports && cfg.rss_check != APP_RSS_CHECK_OFF; i++) {
+		if (ports[i].rss_hf == 0)
+			continue;
+		ret = lc_rss_check_port(ports[i].port_id, pipeline, err, sizeof(err));
+		if (ret == 0) {
+			printf("sluice: port%d: RSS keeps both directions of %u sample flows on one "
+			       "queue\n",
+			       i, LC_RSS_CHECK_SAMPLES);
+			continue;
+		}
+		if (cfg.rss_check == APP_RSS_CHECK_SOFTWARE && pipeline) {
+			lc_rss_software(ports[i].port_id);
+			printf("sluice: port%d: %s; rss_check = software: workers are chosen by "
+			       "sluice's symmetric software hash instead\n",
+			       i, err);
+			continue;
+		}
+		lc_metrics_stop();
+		lc_teardown();
+		for (k = 0; k < (unsigned int)cfg.n_ports; k++)
+			dp_port_close(&ports[k]);
+		rte_eal_cleanup();
+		die(EXIT_USAGE,
+		    "%s: [port%d] %s (%s): %s; refusing to start. Use a driver that takes the "
+		    "key sluice sets, set rxq = 1 or rss = no, [sluice] rss_check = software "
+		    "with mode = pipeline%s, or rss_check = off to start anyway",
+		    cfg.source, i, ports[i].dev_name, ports[i].driver, err,
+		    cfg.rss_check == APP_RSS_CHECK_SOFTWARE ? " (not rtc)" : "");
+	}
 	for (i = 0; i < lconf.n_map; i++)
 		printf("sluice: lcore %u polls port%u queue %u\n", lconf.map[i].lcore,
 		       lconf.map[i].port, lconf.map[i].queue);
@@ -625,6 +711,7 @@ sluice_main(int argc, char **argv)
 	lc_stop();
 	if (ret == 0)
 		pthread_join(tid, NULL);
+	lc_metrics_stop();
 	lc_snapshot_take(&snap_now);
 	lc_stats_print_summary(&snap_start, &snap_now, stdout);
 	for (i = 0; i < cfg.n_ports; i++)
@@ -645,6 +732,8 @@ sluice_main(int argc, char **argv)
 		leaked += used;
 		rte_mempool_free(pools[k]);
 	}
+	if (pdump_on)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	printf("sluice: %s\n", leaked ? "stopped with mbufs missing" : "stopped; every mbuf returned");
 	if (run_failed)

@@ -8,6 +8,7 @@
 #define LC_PRIV_H
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ring.h>
 
 #include "lc.h"
@@ -46,6 +47,34 @@ lc_flush(struct lc_ctx *ctx)
 	for (p = 0; p < LC_MAX_PORTS; p++)
 		if (ctx->txb[p] != NULL && ctx->txb[p]->length != 0)
 			ctx->stats.tx_pkts += rte_eth_tx_buffer_flush(p, ctx->txq[p], ctx->txb[p]);
+}
+
+/* idle = adaptive: sleep once the loop has been idle idle_polls times in
+ * a row, never past @next_timer_tsc (rtc.c). */
+void lc_idle_sleep(struct lc_ctx *ctx, uint64_t now, uint64_t next_timer_tsc);
+/* At a loop's start, on its lcore. */
+void lc_idle_thread_start(struct lc_ctx *ctx);
+
+/* End of a loop iteration that did @work packets, at TSC @now; returns
+ * the TSC after a sleep (its cycles counted idle), else @now. */
+static inline uint64_t
+lc_idle(struct lc_ctx *ctx, uint32_t work, uint64_t now, uint64_t next_timer_tsc)
+{
+	uint64_t after;
+
+	if (likely(!ctx->idle_adaptive))
+		return now;
+	if (work != 0) {
+		ctx->idle_empty = 0;
+		ctx->idle_sleep_us = 1;
+		return now;
+	}
+	if (++ctx->idle_empty < ctx->idle_polls || lc_stopping())
+		return now;
+	lc_idle_sleep(ctx, now, next_timer_tsc);
+	after = rte_rdtsc();
+	ctx->stats.idle_cycles += after - now;
+	return after;
 }
 
 /* pipeline.c */

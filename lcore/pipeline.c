@@ -317,7 +317,9 @@ lc_pipe_worker_of(const struct rte_mbuf *m, unsigned int n_workers)
 	ihl = (ip->version_ihl & 0xf) * 4u;
 	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || proto == IPPROTO_ICMP)
 		return 0;
-	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) {
+	/* rss_check = software: the port's NIC hash splits flows, ignore it */
+	if ((m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) &&
+	    likely(m->port >= RTE_MAX_ETHPORTS || !lc_rss_sw_port[m->port])) {
 		hash = m->hash.rss;
 	} else {
 		/* Ports only where they are: UDP/TCP, first fragment-free
@@ -532,6 +534,7 @@ lc_pipe_main(void *arg)
 		}
 	}
 
+	lc_idle_thread_start(ctx);
 	prev = last_drain = last_timer = rte_rdtsc();
 	while (!(pl->rx_done && pl->worker_done && pl->tx_done)) {
 		uint32_t work = 0;
@@ -596,7 +599,10 @@ lc_pipe_main(void *arg)
 		else
 			ctx->stats.idle_cycles += now - prev;
 		ctx->stats.loops++;
-		prev = now;
+		/* RX and TX lcores have no timers; a worker's are the stack's */
+		prev = lc_idle(ctx, work, now,
+			       ctx->stk != NULL && !pl->worker_done ? last_timer + ctx->timer_tsc
+								    : UINT64_MAX);
 	}
 	lc_flush(ctx);
 	return 0;

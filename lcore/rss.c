@@ -24,6 +24,7 @@
 #include "lc_priv.h"
 
 static struct lc_rss_sel *lc_rss_sels[RTE_MAX_LCORE];
+bool lc_rss_sw_port[RTE_MAX_ETHPORTS];
 /* What lc_rss_refresh() needs of the lc_conf lc_setup() had. */
 static struct {
 	uint16_t n_ports, n_map;
@@ -147,10 +148,14 @@ lc_rss_fill_all(bool quiet)
 				p, strerror(-ret));
 		if (ret != 0)
 			size = 0;
-		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
-			if (lc_rss_sels[lcore] != NULL)
-				lc_rss_sel_fill(lc_rss_sels[lcore], p, lc_rss_conf.ip[p], reta,
-						size, lc_rss_conf.map, lc_rss_conf.n_map, lcore);
+		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++) {
+			if (lc_rss_sels[lcore] == NULL)
+				continue;
+			lc_rss_sel_fill(lc_rss_sels[lcore], p, lc_rss_conf.ip[p], reta, size,
+					lc_rss_conf.map, lc_rss_conf.n_map, lcore);
+			if (lc_rss_sw_port[lc_rss_conf.port_id[p]])
+				lc_rss_sels[lcore]->port[p].hw_hash = false;
+		}
 	}
 }
 
@@ -196,12 +201,145 @@ lc_rss_attach(const struct lc_conf *conf, unsigned int lcore, bool pipeline, uin
 }
 
 void
+lc_rss_software(uint16_t port_id)
+{
+	if (port_id < RTE_MAX_ETHPORTS)
+		lc_rss_sw_port[port_id] = true;
+	lc_rss_fill_all(true);
+}
+
+void
+lc_rss_software_reset(void)
+{
+	memset(lc_rss_sw_port, 0, sizeof(lc_rss_sw_port));
+}
+
+void
 lc_rss_free(void)
 {
 	unsigned int i;
 
+	lc_rss_software_reset();
 	for (i = 0; i < RTE_MAX_LCORE; i++) {
 		rte_free(lc_rss_sels[i]);
 		lc_rss_sels[i] = NULL;
 	}
+}
+
+/* ---- RSS self-check at start ------------------------------------------ */
+
+/* A sample flow: a->b, then b->a, as the NIC sees the two directions. */
+static void
+lc_rss_sample(uint64_t *x, struct rte_ipv4_tuple *fwd, struct rte_ipv4_tuple *rev)
+{
+	uint64_t v;
+
+	/* xorshift64: the same samples every start, spread over the space */
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	v = *x;
+	fwd->src_addr = (uint32_t)v;
+	fwd->dst_addr = (uint32_t)(v >> 32) ^ 0x5a5a5a5a;
+	fwd->sport = (uint16_t)(v >> 13);
+	fwd->dport = (uint16_t)(v >> 29);
+	rev->src_addr = fwd->dst_addr;
+	rev->dst_addr = fwd->src_addr;
+	rev->sport = fwd->dport;
+	rev->dport = fwd->sport;
+}
+
+static void
+lc_rss_ip_str(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+int
+lc_rss_check_table(const uint8_t *key, uint16_t key_len, const uint16_t *reta,
+		   uint16_t reta_size, bool same_hash, char *err, size_t errlen)
+{
+	/* Toeplitz over a 12-byte IPv4 + ports input reads 128 bits of key */
+	uint8_t k[40] = {0};
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned int i, len;
+
+	if (reta_size == 0)
+		return 0;
+	memcpy(k, key, RTE_MIN(key_len, (uint16_t)sizeof(k)));
+	for (i = 0; i < LC_RSS_CHECK_SAMPLES; i++) {
+		struct rte_ipv4_tuple f, r;
+		uint32_t hf, hr;
+		uint16_t qf, qr;
+
+		lc_rss_sample(&x, &f, &r);
+		/* half the samples as TCP/UDP (addresses and ports), half as
+		 * other IPv4 (addresses only), the two hash types sluice asks for */
+		len = i % 2 == 0 ? RTE_THASH_V4_L4_LEN : RTE_THASH_V4_L3_LEN;
+		hf = rte_softrss((uint32_t *)&f, len, k);
+		hr = rte_softrss((uint32_t *)&r, len, k);
+		qf = reta[hf % reta_size];
+		qr = reta[hr % reta_size];
+		if (qf != qr || (same_hash && hf != hr)) {
+			char a[16], b[16];
+
+			lc_rss_ip_str(f.src_addr, a, sizeof(a));
+			lc_rss_ip_str(f.dst_addr, b, sizeof(b));
+			if (len == RTE_THASH_V4_L4_LEN)
+				snprintf(err, errlen,
+					 "the flow %s:%u -> %s:%u reaches RX queue %u (hash "
+					 "0x%08x), its reverse queue %u (hash 0x%08x)",
+					 a, f.sport, b, f.dport, qf, hf, qr, hr);
+			else
+				snprintf(err, errlen,
+					 "IPv4 %s -> %s reaches RX queue %u (hash 0x%08x), its "
+					 "reverse queue %u (hash 0x%08x)",
+					 a, b, qf, hf, qr, hr);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+lc_rss_check_port(uint16_t port_id, bool same_hash, char *err, size_t errlen)
+{
+	uint8_t key[255];
+	struct rte_eth_rss_conf rss = {.rss_key = key, .rss_key_len = sizeof(key)};
+	uint16_t reta[LC_RSS_RETA_MAX], size;
+	struct rte_eth_dev_info info;
+	char why[256];
+	int ret;
+
+	ret = rte_eth_dev_info_get(port_id, &info);
+	if (ret != 0 || info.nb_rx_queues <= 1)
+		return 0;
+	if (info.hash_key_size != 0 && info.hash_key_size < sizeof(key))
+		rss.rss_key_len = info.hash_key_size;
+	ret = rte_eth_dev_rss_hash_conf_get(port_id, &rss);
+	if (ret == 0 && rss.rss_hf == 0)
+		return 0; /* no RSS: everything reaches one queue */
+	if (ret != 0) {
+		snprintf(err, errlen,
+			 "cannot read the device's RSS key (%s), so sluice cannot check that both "
+			 "directions of a flow reach one RX queue",
+			 strerror(-ret));
+		return -ENOTSUP;
+	}
+	ret = lc_rss_reta_read(port_id, reta, &size);
+	if (ret != 0) {
+		snprintf(err, errlen,
+			 "cannot read the device's RSS redirection table (%s), so sluice cannot "
+			 "check that both directions of a flow reach one RX queue",
+			 strerror(-ret));
+		return -ENOTSUP;
+	}
+	ret = lc_rss_check_table(key, rss.rss_key_len, reta, size, same_hash, why, sizeof(why));
+	if (ret != 0)
+		snprintf(err, errlen,
+			 "the device's RSS does not keep a flow's two directions together: %s; "
+			 "its key is not symmetric (the driver may have ignored the one sluice "
+			 "gave)",
+			 why);
+	return ret;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -142,6 +143,39 @@ lc_tx_unsent(struct rte_mbuf **pkts, uint16_t n, void *arg)
 	stk_count_drop(ctx->stk, STK_DROP_TX_FULL, n);
 }
 
+void
+lc_idle_sleep(struct lc_ctx *ctx, uint64_t now, uint64_t next_timer_tsc)
+{
+	uint64_t hz = rte_get_tsc_hz(), us = ctx->idle_sleep_us, left;
+
+	/* Nothing waits in a TX buffer while we sleep, and timers (TCP
+	 * retransmission, delayed ACK, ARP) fire on time: the sleep ends by
+	 * the next timer run. */
+	lc_flush(ctx);
+	if (next_timer_tsc <= now)
+		return;
+	left = next_timer_tsc - now;
+	if (left < hz)
+		us = RTE_MIN(us, left * 1000000 / hz);
+	if (us == 0)
+		return;
+	rte_delay_us_sleep((unsigned int)us);
+	ctx->stats.idle_sleeps++;
+	if (ctx->idle_sleep_us < ctx->idle_sleep_max_us)
+		ctx->idle_sleep_us = RTE_MIN(ctx->idle_sleep_us * 2, ctx->idle_sleep_max_us);
+}
+
+/* idle = adaptive: the kernel's default timer slack (50 us) would stretch
+ * every short sleep; ask for 1 us on this lcore's thread. */
+void
+lc_idle_thread_start(struct lc_ctx *ctx)
+{
+	if (ctx->idle_adaptive)
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	ctx->idle_empty = 0;
+	ctx->idle_sleep_us = 1;
+}
+
 static int
 lc_rtc_main(void *arg)
 {
@@ -165,6 +199,7 @@ lc_rtc_main(void *arg)
 		}
 	}
 
+	lc_idle_thread_start(ctx);
 	prev = last_drain = last_timer = rte_rdtsc();
 	while (likely(!lc_quit)) {
 		stk_set_time(ctx->stk, prev);
@@ -199,7 +234,7 @@ lc_rtc_main(void *arg)
 			ctx->stats.idle_cycles += now - prev;
 		}
 		ctx->stats.loops++;
-		prev = now;
+		prev = lc_idle(ctx, total, now, last_timer + ctx->timer_tsc);
 	}
 	lc_flush(ctx);
 	stk_tcp_state_counts(ctx->stk, ctx->tcp_at_stop);
@@ -224,6 +259,9 @@ lc_ctx_alloc(const struct lc_conf *conf, unsigned int lcore, int socket, char *e
 	ctx->lcore_id = lcore;
 	ctx->drain_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * conf->tx_drain_us;
 	ctx->timer_tsc = (rte_get_tsc_hz() + 999999) / 1000000 * LC_TIMER_US;
+	ctx->idle_adaptive = conf->idle_adaptive != 0;
+	ctx->idle_polls = conf->idle_polls != 0 ? conf->idle_polls : 1000;
+	ctx->idle_sleep_max_us = conf->idle_sleep_max_us != 0 ? conf->idle_sleep_max_us : 1000;
 	return ctx;
 }
 

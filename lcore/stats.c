@@ -171,6 +171,26 @@ lc_print_tcp_states(FILE *out)
 	rte_spinlock_unlock(&lc_read_lock);
 }
 
+/* idle = adaptive: how often each loop slept (nothing when none did). */
+static void
+lc_print_idle(const struct lc_snapshot *start, const struct lc_snapshot *end, FILE *out)
+{
+	unsigned int k;
+	bool any = false;
+
+	for (k = 0; k < lc_n_loops; k++) {
+		unsigned int id = lc_loop_ids[k];
+		uint64_t n = end->lc[id].idle_sleeps - start->lc[id].idle_sleeps;
+
+		if (n == 0)
+			continue;
+		fprintf(out, "%s lcore %u slept %" PRIu64 " times", any ? "," : "  idle:", id, n);
+		any = true;
+	}
+	if (any)
+		fprintf(out, "\n");
+}
+
 void
 lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot *end, FILE *out)
 {
@@ -214,6 +234,7 @@ lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot
 #undef LC_PRINT
 	fprintf(out, "\n");
 	lc_print_tcp_states(out);
+	lc_print_idle(start, end, out);
 	fprintf(out, "  drops:");
 	for (i = 0, k = 0; i < STK_DROP_MAX; i++)
 		if (drops[i] != 0) {
@@ -307,6 +328,7 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(c, "drops", sum);
 		}
 		rte_tel_data_add_dict_u64(c, "arp_msgs_dropped", ctx->stats.arp_msgs_dropped);
+		rte_tel_data_add_dict_u64(c, "idle_sleeps", ctx->stats.idle_sleeps);
 		if (ctx->stk != NULL && stk_tcp_enabled(ctx->stk)) {
 			struct rte_tel_data *ts = rte_tel_data_alloc();
 			uint32_t n[STK_TCP_NSTATES];

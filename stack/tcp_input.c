@@ -1197,6 +1197,28 @@ tcp_cookie_accept(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf
 	return tcp_conn_input(c, ifx, m, ip, th, seg, hdr_len);
 }
 
+/* A segment that found no connection here although the lcore's RSS model
+ * (the port_ok hook: lcore/rss.c) says its flow is another lcore's: the
+ * NIC steered it elsewhere than sluice expects (e.g. a key that is not
+ * symmetric), and its connection, if any, lives on another lcore. Counted
+ * on this miss path only, so the hash costs nothing per packet. */
+static void
+tcp_count_not_owner(struct stk_ctx *ctx, const struct rte_ipv4_hdr *ip,
+		    const struct rte_tcp_hdr *th)
+{
+	const struct stk_tcp *tcp = ctx->tcp;
+	struct stk_tcp_tuple t;
+
+	if (tcp->port_ok == NULL)
+		return;
+	t.local_ip = ip->dst_addr;
+	t.remote_ip = ip->src_addr;
+	t.local_port = rte_be_to_cpu_16(th->dst_port);
+	t.remote_port = rte_be_to_cpu_16(th->src_port);
+	if (!tcp->port_ok(tcp->port_ok_arg, &t))
+		ctx->stats.tcp_not_owner++;
+}
+
 /* RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN) */
 static bool
 tcp_listen_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,
@@ -1210,6 +1232,7 @@ tcp_listen_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf 
 	struct stk_tcp_conn *c;
 	struct tcp_key k;
 
+	tcp_count_not_owner(ctx, ip, th);
 	if (idx == 0) {
 		if (!(flags & TH_RST))
 			tcp_reply_rst(ctx, ifx, m, ip, th, slen);

@@ -984,6 +984,28 @@ test_flow_hash(void **state)
 	assert_int_equal(lc_pipe_worker_of(a, 2), 1);
 	rte_pktmbuf_free(a);
 	rte_pktmbuf_free(b);
+
+	/* rss_check = software: a NIC whose hash splits a flow's directions
+	 * (here 0 and ~0) is overruled for its port, and the software hash
+	 * brings both back together; another port's hash still counts. */
+	a = fx_udp4(mp, FX_IP_PEER, FX_IP_US, 4000, 7, 8);
+	b = fx_udp4(mp, FX_IP_US, FX_IP_PEER, 7, 4000, 8);
+	a->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+	b->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+	a->hash.rss = 0;
+	b->hash.rss = 0xffffffff;
+	a->port = b->port = 5;
+	assert_int_not_equal(lc_pipe_worker_of(a, 4), lc_pipe_worker_of(b, 4));
+	lc_rss_software(5);
+	for (j = 0; j < RTE_DIM(nws); j++)
+		assert_int_equal(lc_pipe_worker_of(a, nws[j]), lc_pipe_worker_of(b, nws[j]));
+	a->port = b->port = 6;
+	assert_int_not_equal(lc_pipe_worker_of(a, 4), lc_pipe_worker_of(b, 4));
+	lc_rss_software_reset();
+	a->port = b->port = 5;
+	assert_int_not_equal(lc_pipe_worker_of(a, 4), lc_pipe_worker_of(b, 4));
+	rte_pktmbuf_free(a);
+	rte_pktmbuf_free(b);
 }
 
 static void

@@ -6,6 +6,7 @@
  * implementation; pipeline choices against lc_pipe_worker_of() on the
  * segment the peer would send.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,6 +265,136 @@ test_connect_uses_hook(void **state)
 	free(s);
 }
 
+/* ---- RSS self-check (lc_rss_check_table) ---- */
+
+/* The key most NICs ship with (Microsoft's RSS verification key): not
+ * symmetric, so a flow and its reverse usually hash apart. */
+static const uint8_t ms_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+static void
+reta_rr(uint16_t *reta, uint16_t n, uint16_t queues)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		reta[i] = i % queues;
+}
+
+static void
+test_rss_check_symmetric_key_passes(void **state)
+{
+	uint16_t reta[T_RETA];
+	char err[256] = "";
+
+	RTE_SET_USED(state);
+	reta_rr(reta, T_RETA, 4);
+	assert_int_equal(lc_rss_check_table(dp_rss_sym_key, sizeof(dp_rss_sym_key), reta, T_RETA,
+					    false, err, sizeof(err)),
+			 0);
+	/* pipeline: the hashes themselves must match */
+	assert_int_equal(lc_rss_check_table(dp_rss_sym_key, sizeof(dp_rss_sym_key), reta, T_RETA,
+					    true, err, sizeof(err)),
+			 0);
+	assert_string_equal(err, "");
+}
+
+static void
+test_rss_check_default_key_refused(void **state)
+{
+	uint16_t reta[T_RETA];
+	char err[256] = "";
+
+	RTE_SET_USED(state);
+	reta_rr(reta, T_RETA, 4);
+	assert_int_equal(
+		lc_rss_check_table(ms_key, sizeof(ms_key), reta, T_RETA, false, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "reaches RX queue"));
+	assert_non_null(strstr(err, "its reverse queue"));
+	err[0] = '\0';
+	assert_int_equal(
+		lc_rss_check_table(ms_key, sizeof(ms_key), reta, T_RETA, true, err, sizeof(err)),
+		-EINVAL);
+	assert_non_null(strstr(err, "hash 0x"));
+}
+
+/* A RETA that sends everything to one queue keeps flows together whatever
+ * the key; in pipeline mode the hash still decides the worker. */
+static void
+test_rss_check_one_queue_reta(void **state)
+{
+	uint16_t reta[T_RETA];
+	char err[256];
+
+	RTE_SET_USED(state);
+	reta_rr(reta, T_RETA, 1);
+	assert_int_equal(
+		lc_rss_check_table(ms_key, sizeof(ms_key), reta, T_RETA, false, err, sizeof(err)),
+		0);
+	assert_int_equal(
+		lc_rss_check_table(ms_key, sizeof(ms_key), reta, T_RETA, true, err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(lc_rss_check_table(ms_key, sizeof(ms_key), reta, 0, true, err,
+					    sizeof(err)),
+			 0);
+}
+
+/* One flipped key byte breaks the 16-bit period, and the check sees it. */
+static void
+test_rss_check_one_byte_off(void **state)
+{
+	uint8_t key[40];
+	uint16_t reta[T_RETA];
+	char err[256];
+
+	RTE_SET_USED(state);
+	memcpy(key, dp_rss_sym_key, sizeof(key));
+	key[5] ^= 0x10;
+	reta_rr(reta, T_RETA, 4);
+	assert_int_equal(lc_rss_check_table(key, sizeof(key), reta, T_RETA, false, err,
+					    sizeof(err)),
+			 -EINVAL);
+}
+
+/* A segment with no connection on this lcore whose flow RSS gives another
+ * lcore is counted (tcp_not_owner); one this lcore owns is not. */
+static void
+test_not_owner_counted(void **state)
+{
+	struct lc_rss_sel *s = calloc(1, sizeof(*s));
+	struct fx *fx = fx_new(mp);
+	unsigned int i, foreign = 0;
+
+	RTE_SET_USED(state);
+	sel_rtc(s, 2, T_RETA); /* lcore 2 polls queues 1 and 3 */
+	fx->conf.tcp.max_conns = 16;
+	fx->conf.tcp.port_ok = lc_rss_port_ok;
+	fx->conf.tcp.port_ok_arg = s;
+	assert_int_equal(fx_start(fx), 0);
+	for (i = 0; i < 64; i++) {
+		uint16_t pport = (uint16_t)(20000 + i * 7);
+		struct stk_tcp_tuple t = {
+			.local_ip = fx_ip(FX_IP_US),
+			.remote_ip = fx_ip(FX_IP_PEER),
+			.local_port = 80,
+			.remote_port = pport,
+		};
+		uint16_t q = lc_rss_hash(&t) % T_RETA % 4;
+
+		foreign += q != 1 && q != 3;
+		fx_input(fx, fx_tcp4(mp, FX_IP_PEER, FX_IP_US, pport, 80, 1000, 0,
+				     RTE_TCP_ACK_FLAG, 65535, NULL, 0, NULL, 0));
+	}
+	assert_true(foreign > 0 && foreign < 64);
+	assert_int_equal(fx_stats(fx).tcp_not_owner, foreign);
+	fx_delete(fx);
+	free(s);
+}
+
 static int
 group_setup(void **state)
 {
@@ -283,6 +414,11 @@ main(void)
 		cmocka_unit_test(test_pipeline_sw_hash_picks_own_worker),
 		cmocka_unit_test(test_pipeline_nic_hash_picks_own_worker),
 		cmocka_unit_test(test_connect_uses_hook),
+		cmocka_unit_test(test_rss_check_symmetric_key_passes),
+		cmocka_unit_test(test_rss_check_default_key_refused),
+		cmocka_unit_test(test_rss_check_one_queue_reta),
+		cmocka_unit_test(test_rss_check_one_byte_off),
+		cmocka_unit_test(test_not_owner_counted),
 	};
 
 	return cmocka_run_group_tests_name("rss", tests, group_setup, NULL);

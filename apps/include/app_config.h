@@ -11,7 +11,8 @@
  * `sluice --help-config`):
  *
  *   [sluice]  mode, service, duration, stats_interval, burst, tx_drain_us,
- *             lcore_map (l3fwd's "(port,queue,lcore),..." syntax), service_so
+ *             lcore_map (l3fwd's "(port,queue,lcore),..." syntax), service_so;
+ *             metrics, idle, idle_polls, idle_sleep_max_us, rss_check
  *   [portN]   dev, ip (a.b.c.d/len), gateway, mac, rxq, txq, rxd, txd,
  *             mtu, promisc, rss        (N = 0..APP_MAX_PORTS-1)
  *   [stack]   arp_entries, arp_timeout, arp_retry_ms, arp_retries,
@@ -59,6 +60,7 @@ extern "C" {
 #define APP_SVC_MAX_KEYS 64 /**< keys a service may declare */
 #define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
 #define APP_MAX_PIPE_LCORES 16 /**< lcores per pipeline role */
+#define APP_METRICS_LEN 64 /**< [sluice] metrics "ADDR:PORT", NUL included */
 
 enum app_mode {
 	APP_MODE_RTC = 0,
@@ -168,10 +170,28 @@ struct app_config {
 	bool tcp_sack;                /**< offer SACK, default yes */
 	bool tcp_ws;                  /**< offer window scaling, default yes */
 
+	/* [sluice], operations */
+	char metrics[APP_METRICS_LEN]; /**< "ADDR:PORT" of the Prometheus endpoint; "" = off */
+	uint32_t idle;                /**< enum app_idle */
+	uint32_t idle_polls;          /**< empty iterations before the first sleep */
+	uint32_t idle_sleep_max_us;   /**< longest sleep */
+	uint32_t rss_check;           /**< enum app_rss_check */
+
 	/* The selected service ([sluice] service) and its own keys, laid out
 	 * as its cfg_keys say: what sl_service_env.cfg points to. */
 	const struct sl_service *svc; /**< NULL only before a load */
 	unsigned char svc_cfg[APP_SVC_CFG_MAX] __rte_aligned(16);
+};
+
+enum app_idle {
+	APP_IDLE_POLL = 0,
+	APP_IDLE_ADAPTIVE,
+};
+
+enum app_rss_check {
+	APP_RSS_CHECK_REFUSE = 0,
+	APP_RSS_CHECK_OFF,
+	APP_RSS_CHECK_SOFTWARE,
 };
 
 /**

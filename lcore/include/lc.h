@@ -76,6 +76,7 @@ struct lc_stats {
 	uint64_t busy_cycles; /**< iterations that received something */
 	uint64_t idle_cycles; /**< iterations that received nothing */
 	uint64_t arp_msgs_dropped; /**< ARP messages another loop's full ring refused */
+	uint64_t idle_sleeps; /**< idle = adaptive: sleeps of this idle loop */
 	/** Pipeline mode, per role this lcore has: packets the stage handled
 	 *  and the cycles of the stage runs that handled any (busy only). */
 	struct {
@@ -104,6 +105,13 @@ struct lc_ctx {
 	unsigned int roles;      /**< pipeline: mask of (1 << enum lc_role); 0 in RTC */
 	struct lc_pipe_lcore *pipe; /**< pipeline: this lcore's rings and buffers */
 	struct rte_ring *msg;    /**< ARP messages from the other stacks (MP/SC) */
+	/* idle = adaptive (lc_conf): empty iterations in a row, the threshold,
+	 * the next sleep (doubles up to the max), all in this lcore only */
+	bool idle_adaptive;
+	uint32_t idle_empty;
+	uint32_t idle_polls;
+	uint32_t idle_sleep_us;
+	uint32_t idle_sleep_max_us;
 	alignas(RTE_CACHE_LINE_SIZE) struct lc_stats stats;
 	/** Drops made outside a stack (pipeline RX and TX lcores). */
 	uint64_t drops[STK_DROP_MAX];
@@ -150,6 +158,11 @@ struct lc_conf {
 	 *  gives RX queues to RX lcores and @p pipe the roles. */
 	enum lc_mode mode;
 	struct lc_pipe_conf pipe;
+	/** Idle loops: 0 = poll (spin); 1 = adaptive: after @p idle_polls
+	 *  empty iterations sleep, backing off up to @p idle_sleep_max_us. */
+	uint8_t idle_adaptive;
+	uint32_t idle_polls;
+	uint32_t idle_sleep_max_us;
 };
 
 /** The lcores that run loops, in id order; set by lc_setup(). */
@@ -277,7 +290,8 @@ bool lc_pipe_active(void);
 
 /**
  * The worker index (0..n_workers-1) that owns @p m's flow: the NIC's RSS
- * hash when the mbuf carries one (RTE_MBUF_F_RX_RSS_HASH), a symmetric
+ * hash when the mbuf carries one (RTE_MBUF_F_RX_RSS_HASH) and its port
+ * (m->port) is not under lc_rss_software(), a symmetric
  * software hash of the IPv4 5-tuple otherwise, so both directions map to
  * the same worker. ARP, non-IPv4, ICMP and frames too short to parse are
  * not flows: worker 0. Fragments and protocols without ports hash by the
@@ -335,6 +349,64 @@ void lc_rss_refresh(void);
 void lc_rss_sel_fill(struct lc_rss_sel *s, uint16_t port, uint32_t ip, const uint16_t *reta,
 		     uint16_t reta_size, const struct lc_map_entry *map, uint16_t n_map,
 		     unsigned int lcore);
+
+/* ---- Prometheus endpoint (metrics.c) ---- */
+
+/**
+ * Listen on @p addr ("a.b.c.d:port") and serve GET /metrics from a control
+ * thread (rte_ctrl_thread_create: a pthread, not an lcore) until
+ * lc_metrics_stop(). Call after lc_setup(). @return 0, or -errno with a
+ * message in @p err (address malformed, in use, not local).
+ */
+int lc_metrics_start(const char *addr, char *err, size_t errlen);
+
+/** Stop and join the metrics thread, close its socket (before
+ *  lc_teardown()). Harmless when it never started. */
+void lc_metrics_stop(void);
+
+/** The Prometheus text of every counter, into a malloc'd buffer the caller
+ *  frees (open_memstream). Control path. @return 0 or -errno. */
+int lc_metrics_render(char **text, size_t *len);
+
+/* ---- RSS self-check (rss.c) ---- */
+
+/** Sample flows lc_rss_check_table() hashes both ways. */
+#define LC_RSS_CHECK_SAMPLES 1024
+
+/**
+ * Hash LC_RSS_CHECK_SAMPLES fixed sample flows (IPv4 with ports, and IPv4
+ * addresses only) and their reverse with Toeplitz and @p key, and look
+ * each up in @p reta (@p reta_size entries, queue per entry; 0: no RSS,
+ * nothing to check). With @p same_hash (pipeline mode, which spreads
+ * flows over workers by the hash itself) the two hashes must be equal,
+ * else the two queues. @return 0, or -EINVAL with the first flow that
+ * fails in @p err. Pure; any thread.
+ */
+int lc_rss_check_table(const uint8_t *key, uint16_t key_len, const uint16_t *reta,
+		       uint16_t reta_size, bool same_hash, char *err, size_t errlen);
+
+/**
+ * lc_rss_check_table() with the key and RETA port @p port_id reports
+ * (rte_eth_dev_rss_hash_conf_get, rte_eth_dev_rss_reta_query), after the
+ * port started. Ports with one RX queue or no RSS pass. @return 0,
+ * -EINVAL (directions split) or -ENOTSUP (key or RETA unreadable), with a
+ * message in @p err. Control path.
+ */
+int lc_rss_check_port(uint16_t port_id, bool same_hash, char *err, size_t errlen);
+
+/**
+ * Software steering for port @p port_id (pipeline mode): RX lcores ignore
+ * the NIC's RSS hash of its packets and pick workers by the symmetric
+ * software flow hash, and active opens choose ports by that hash too.
+ * Call before lc_run(), on the main lcore; lc_teardown() clears it.
+ */
+void lc_rss_software(uint16_t port_id);
+
+/** Undo every lc_rss_software() (lc_teardown() does it too). */
+void lc_rss_software_reset(void);
+
+/** Ports lc_rss_software() named (lc_pipe_worker_of() reads it). */
+extern bool lc_rss_sw_port[RTE_MAX_ETHPORTS];
 
 #ifdef __cplusplus
 }

@@ -168,7 +168,8 @@ const char *stk_drop_name(enum stk_drop reason);
 	X(tcp_urgent_rcvd, "tcp_urgent_rcvd")                                                      \
 	X(tcp_icmp_soft, "tcp_icmp_soft")                                                          \
 	X(tcp_icmp_aborts, "tcp_icmp_aborts")                                                      \
-	X(tcp_pmtu_lowered, "tcp_pmtu_lowered")
+	X(tcp_pmtu_lowered, "tcp_pmtu_lowered")                                                    \
+	X(tcp_not_owner, "tcp_not_owner") /* no connection here; RSS says another lcore owns it */
 
 struct stk_stats {
 #define STK_STATS_FIELD(f, name) uint64_t f;
