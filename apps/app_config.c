@@ -39,11 +39,12 @@ enum sec {
 	SEC_SERVICE,
 	SEC_PIPELINE,
 	SEC_TCP,
+	SEC_OFFLOAD,
 	SEC_MAX,
 };
 
-static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack",
-					       "service", "pipeline", "tcp"};
+static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack",  "service",
+					       "pipeline", "tcp", "offload"};
 
 enum ktype {
 	T_UINT,
@@ -86,6 +87,10 @@ struct key {
 static const char *const mode_values[] = {"rtc", "pipeline", NULL};
 
 static int check_http_path(const char *val, char *why, size_t wl);
+static int check_http_work_path(const char *val, char *why, size_t wl);
+static int check_off_weights(const char *val, char *why, size_t wl);
+static int check_off_on_full(const char *val, char *why, size_t wl);
+static const char *const off_policy_values[] = {"strict", "weighted", NULL};
 
 static const struct key keys[] = {
 	/* [sluice] */
@@ -208,6 +213,36 @@ static const struct key keys[] = {
 		 "other; past 1 a single line at the end gives fetches per second",
 	 CFG(fetch_count)},
 
+	/* [service], offload lanes (issue 9): kept together so that they move
+	 * to the services' own declarations in one piece */
+	{SEC_SERVICE, "http_work_path", T_STRING, .max = APP_HTTP_PATH_LEN - 1, .def = "",
+	 .help = "http: GET of this path (a query ?n=BYTES allowed) answers 200 with the "
+		 "SHA-256 (hex) of n bytes that repeat the request target, computed as an "
+		 "offloaded job on http_work_lane (inline without [offload]); a full lane "
+		 "answers 503 with Retry-After; empty = no work path",
+	 CFG(http_work_path), .check = check_http_work_path},
+	{SEC_SERVICE, "http_work_lane", T_UINT, .min = 0, .max = 7, .def = "0",
+	 .help = "http: offload lane of http_work_path's jobs (below [offload] lanes)",
+	 CFG(http_work_lane)},
+	{SEC_SERVICE, "http_work_bytes", T_UINT, .min = 1, .max = 67108864, .def = "65536",
+	 .help = "http: bytes hashed per work request when its target has no ?n=", CFG(http_work_bytes)},
+	{SEC_SERVICE, "udp_light_cycles", T_UINT, .min = 0, .max = 100000000, .def = "200",
+	 .help = "udp-work: cycles a light request (first payload byte not 'H') spends, "
+		 "always on the reactor",
+	 CFG(udp_light_cycles)},
+	{SEC_SERVICE, "udp_heavy_cycles", T_UINT, .min = 0, .max = 1000000000, .def = "2000",
+	 .help = "udp-work: cycles a heavy request (first payload byte 'H') spends, as an "
+		 "offloaded job on udp_heavy_lane",
+	 CFG(udp_heavy_cycles)},
+	{SEC_SERVICE, "udp_heavy_lane", T_UINT, .min = 0, .max = 7, .def = "0",
+	 .help = "udp-work: offload lane of heavy requests (below [offload] lanes); a full "
+		 "lane drops them (offload_lane_full)",
+	 CFG(udp_heavy_lane)},
+	{SEC_SERVICE, "udp_heavy_offload", T_BOOL, .def = "yes",
+	 .help = "udp-work: offload heavy requests; no = run them on the reactor too (the "
+		 "plain run-to-completion baseline)",
+	 CFG(udp_heavy_offload)},
+
 	/* [pipeline] */
 	{SEC_PIPELINE, "rx_lcores", T_LCORE_LIST, .def = "",
 	 .help = "lcores that poll the RX queues and hand each flow to its worker "
@@ -307,6 +342,41 @@ static const struct key keys[] = {
 	{SEC_TCP, "window_scaling", T_BOOL, .def = "yes",
 	 .help = "offer window scaling (RFC 7323); without it windows stop at 65535 bytes",
 	 CFG(tcp_ws)},
+
+	/* [offload] (issue 9; lcore/include/lc_offload.h) */
+	{SEC_OFFLOAD, "lcores", T_LCORE_LIST, .def = "",
+	 .help = "offload worker lcores (up to 8), which run the jobs services hand over; "
+		 "never loop lcores (RX queues, pipeline stages); empty = no offload, jobs "
+		 "run inline on the submitting lcore",
+	 CFG(off_lcores), .flags = KF_OPTIONAL},
+	{SEC_OFFLOAD, "lanes", T_UINT, .min = 1, .max = 8, .def = "1",
+	 .help = "priority lanes; lane 0 is the highest", CFG(off_lanes)},
+	{SEC_OFFLOAD, "lane_size", T_UINT, .min = 1, .max = 16384, .def = "256",
+	 .help = "jobs each (stack lcore, worker, lane) ring holds; a full lane rejects or "
+		 "runs the job inline (on_full)",
+	 CFG(off_lane_size)},
+	{SEC_OFFLOAD, "policy", T_ENUM, .values = off_policy_values, .def = "strict",
+	 .help = "strict: lower lane number first, a lower lane served once after "
+		 "starve_after jobs taken while it waited; weighted: weights jobs per turn",
+	 CFG(off_policy)},
+	{SEC_OFFLOAD, "weights", T_STRING, .max = 63, .def = "",
+	 .help = "weighted: jobs per turn for lanes 0,1,... e.g. \"8,2,1\" (1..1000 each); "
+		 "lanes past the list take its last value; empty = 1 each",
+	 CFG(off_weights_s), .check = check_off_weights},
+	{SEC_OFFLOAD, "deadline_us", T_UINT, .min = 0, .max = 60000000, .def = "0",
+	 .help = "a job that waited longer than this when a worker reaches it is not run "
+		 "(completes as expired); 0 = no deadline",
+	 CFG(off_deadline_us)},
+	{SEC_OFFLOAD, "starve_after", T_UINT, .min = 1, .max = 1000000, .def = "16",
+	 .help = "strict: after this many jobs in a row taken while a lower lane had work, "
+		 "one job from a lower lane (round-robin over them)",
+	 CFG(off_starve_after)},
+	{SEC_OFFLOAD, "on_full", T_STRING, .max = 95, .def = "reject",
+	 .help = "per lane, what a full lane does: reject (submit fails, the service "
+		 "answers 503 or drops) or run_inline (the stack lcore runs the job itself); "
+		 "a list for lanes 0,1,... e.g. \"reject,run_inline\"; lanes past the list "
+		 "take its last value",
+	 CFG(off_on_full_s), .check = check_off_on_full},
 };
 
 #define N_KEYS RTE_DIM(keys)
@@ -864,6 +934,96 @@ check_http_path(const char *val, char *why, size_t wl)
 	return 0;
 }
 
+static int
+check_http_work_path(const char *val, char *why, size_t wl)
+{
+	return val[0] == '\0' ? 0 : check_http_path(val, why, wl);
+}
+
+/* [offload] weights / on_full: comma-separated, one value per lane. Each
+ * token goes to @fn; @return tokens or -EINVAL with @why set. */
+static int
+off_list(const char *val, int (*fn)(const char *tok, size_t n, int i, void *out, char *why,
+				    size_t wl),
+	 void *out, char *why, size_t wl)
+{
+	const char *p = val;
+	int i = 0;
+
+	if (*p == '\0')
+		return 0;
+	for (;;) {
+		const char *e = strchr(p, ',');
+		size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		while (n > 0 && isspace((unsigned char)*p))
+			p++, n--;
+		while (n > 0 && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (i == APP_MAX_OFF_LANES) {
+			errf(why, wl, "more than %d values (one per lane)", APP_MAX_OFF_LANES);
+			return -EINVAL;
+		}
+		if (fn(p, n, i, out, why, wl) != 0)
+			return -EINVAL;
+		i++;
+		if (e == NULL)
+			return i;
+		p = e + 1;
+	}
+}
+
+static int
+off_weight_tok(const char *tok, size_t n, int i, void *out, char *why, size_t wl)
+{
+	unsigned long v = 0;
+	size_t k;
+
+	for (k = 0; k < n && isdigit((unsigned char)tok[k]); k++)
+		v = v * 10 + (unsigned long)(tok[k] - '0');
+	if (n == 0 || k != n || n > 4 || v < 1 || v > 1000) {
+		errf(why, wl, "weight %d '%.*s': must be a number 1..1000", i, (int)n, tok);
+		return -EINVAL;
+	}
+	if (out != NULL)
+		((uint16_t *)out)[i] = (uint16_t)v;
+	return 0;
+}
+
+static int
+off_on_full_tok(const char *tok, size_t n, int i, void *out, char *why, size_t wl)
+{
+	uint8_t v;
+
+	if (n == 6 && strncmp(tok, "reject", 6) == 0) {
+		v = 0;
+	} else if (n == 10 && strncmp(tok, "run_inline", 10) == 0) {
+		v = 1;
+	} else {
+		errf(why, wl, "lane %d '%.*s': must be reject or run_inline", i, (int)n, tok);
+		return -EINVAL;
+	}
+	if (out != NULL)
+		((uint8_t *)out)[i] = v;
+	return 0;
+}
+
+static int
+check_off_weights(const char *val, char *why, size_t wl)
+{
+	return off_list(val, off_weight_tok, NULL, why, wl) < 0 ? -EINVAL : 0;
+}
+
+static int
+check_off_on_full(const char *val, char *why, size_t wl)
+{
+	if (val[0] == '\0') {
+		errf(why, wl, "empty: give reject or run_inline (per lane, comma-separated)");
+		return -EINVAL;
+	}
+	return off_list(val, off_on_full_tok, NULL, why, wl) < 0 ? -EINVAL : 0;
+}
+
 /* T_TEXT: "\n", "\r", "\t", "\\" decoded into @out (@max bytes at most). */
 static int
 text_decode(const char *val, char *out, size_t max, char *why, size_t wl)
@@ -1172,6 +1332,9 @@ app_config_defaults(struct app_config *cfg)
 			key_set(cfg, &keys[i], 0, keys[i].def, false, why, sizeof(why));
 	for (p = 0; p < APP_MAX_PORTS; p++)
 		port_defaults(cfg, p);
+	/* [offload] weights and on_full per lane, as load derives them */
+	for (p = 0; p < APP_MAX_OFF_LANES; p++)
+		cfg->off_weights[p] = 1;
 }
 
 static void
@@ -1531,6 +1694,95 @@ load_file(struct app_config *cfg, struct load_ctx *ctx)
 	return ret;
 }
 
+/* [offload]: per-lane lists against lanes, service lanes below lanes. */
+static int
+validate_offload(struct app_config *cfg, struct load_ctx *ctx)
+{
+	static const char *const lane_keys[][2] = {
+		{"offload", "weights"},
+		{"offload", "on_full"},
+		{"service", "http_work_lane"},
+		{"service", "udp_heavy_lane"},
+	};
+	char where[300], why[160];
+	int n[4], i, l;
+
+	n[0] = off_list(cfg->off_weights_s, off_weight_tok, cfg->off_weights, why, sizeof(why));
+	n[1] = off_list(cfg->off_on_full_s, off_on_full_tok, cfg->off_on_full, why, sizeof(why));
+	n[2] = cfg->http_work_lane + 1;
+	n[3] = cfg->udp_heavy_lane + 1;
+	for (i = 0; i < 4; i++) {
+		const struct key *k =
+			key_find(strcmp(lane_keys[i][0], "offload") == 0 ? SEC_OFFLOAD : SEC_SERVICE,
+				 lane_keys[i][1]);
+
+		if (n[i] <= cfg->off_lanes)
+			continue;
+		origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where, sizeof(where));
+		if (i < 2)
+			errf(ctx->err, ctx->errlen,
+			     "%s: [offload] %s: %d values but [offload] lanes = %u; give at most "
+			     "one per lane or raise lanes",
+			     where, lane_keys[i][1], n[i], cfg->off_lanes);
+		else
+			errf(ctx->err, ctx->errlen,
+			     "%s: [service] %s = %d: no such lane, [offload] lanes = %u (lanes "
+			     "0..%u); raise lanes or pick a lower lane",
+			     where, lane_keys[i][1], n[i] - 1, cfg->off_lanes, cfg->off_lanes - 1);
+		return -EINVAL;
+	}
+	/* lanes past a list take its last value */
+	for (l = RTE_MAX(n[0], 1); l < APP_MAX_OFF_LANES; l++)
+		cfg->off_weights[l] = n[0] > 0 ? cfg->off_weights[n[0] - 1] : 1;
+	if (n[0] == 0)
+		cfg->off_weights[0] = 1;
+	for (l = RTE_MAX(n[1], 1); l < APP_MAX_OFF_LANES; l++)
+		cfg->off_on_full[l] = cfg->off_on_full[n[1] - 1];
+	if (cfg->off_lcores.n > APP_MAX_OFF_LCORES) {
+		const struct key *k = key_find(SEC_OFFLOAD, "lcores");
+
+		origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where, sizeof(where));
+		errf(ctx->err, ctx->errlen, "%s: [offload] lcores: %u lcores, at most %d", where,
+		     cfg->off_lcores.n, APP_MAX_OFF_LCORES);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->off_lcores.n; i++) {
+		const struct app_lcore_list *lists[3] = {&cfg->pipe_rx, &cfg->pipe_workers,
+							  &cfg->pipe_tx};
+		uint16_t id = cfg->off_lcores.ids[i];
+		int j, q;
+
+		for (j = 0; j < 3; j++)
+			for (q = 0; q < lists[j]->n; q++)
+				if (lists[j]->ids[q] == id) {
+					const struct key *k = key_find(SEC_OFFLOAD, "lcores");
+
+					origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where,
+						   sizeof(where));
+					errf(ctx->err, ctx->errlen,
+					     "%s: [offload] lcores: lcore %u is also in [pipeline] "
+					     "%s; an offload worker needs an lcore of its own",
+					     where, id,
+					     j == 0 ? "rx_lcores"
+						    : (j == 1 ? "worker_lcores" : "tx_lcores"));
+					return -EINVAL;
+				}
+		for (q = 0; q < cfg->n_map; q++)
+			if (cfg->map[q].lcore == id) {
+				const struct key *k = key_find(SEC_OFFLOAD, "lcores");
+
+				origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where,
+					   sizeof(where));
+				errf(ctx->err, ctx->errlen,
+				     "%s: [offload] lcores: lcore %u polls an RX queue in [sluice] "
+				     "lcore_map; an offload worker needs an lcore of its own",
+				     where, id);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
 static int
 validate(struct app_config *cfg, struct load_ctx *ctx)
 {
@@ -1690,7 +1942,7 @@ validate(struct app_config *cfg, struct load_ctx *ctx)
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return validate_offload(cfg, ctx);
 }
 
 int
@@ -1901,4 +2153,5 @@ app_config_dump(const struct app_config *cfg, FILE *out)
 	dump_section(cfg, out, SEC_SERVICE, 0);
 	dump_section(cfg, out, SEC_PIPELINE, 0);
 	dump_section(cfg, out, SEC_TCP, 0);
+	dump_section(cfg, out, SEC_OFFLOAD, 0);
 }

@@ -207,6 +207,13 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		.http_body = cfg.http_body,
 		.fetch_bytes = cfg.fetch_bytes,
 		.fetch_count = cfg.fetch_count,
+		.http_work_path = cfg.http_work_path[0] != '\0' ? cfg.http_work_path : NULL,
+		.http_work_lane = cfg.http_work_lane,
+		.http_work_bytes = cfg.http_work_bytes,
+		.udp_light_cycles = cfg.udp_light_cycles,
+		.udp_heavy_cycles = cfg.udp_heavy_cycles,
+		.udp_heavy_lane = cfg.udp_heavy_lane,
+		.udp_heavy_offload = cfg.udp_heavy_offload,
 	};
 	int ret;
 
@@ -378,6 +385,9 @@ main(int argc, char **argv)
 		pc->rx_burst = cfg.pipe_rx_burst;
 		pc->worker_burst = cfg.pipe_worker_burst;
 		pc->tx_burst = cfg.pipe_tx_burst;
+		/* offload workers are not pipeline workers by default */
+		pc->n_skip = cfg.off_lcores.n;
+		memcpy(pc->skip, cfg.off_lcores.ids, sizeof(uint16_t) * cfg.off_lcores.n);
 		ret = lc_pipe_roles(pc, err, sizeof(err));
 		if (ret != 0) {
 			rte_eal_cleanup();
@@ -538,6 +548,16 @@ main(int argc, char **argv)
 	lconf.stk.tcp.no_timestamps = !cfg.tcp_ts;
 	lconf.stk.tcp.no_sack = !cfg.tcp_sack;
 	lconf.stk.tcp.no_wscale = !cfg.tcp_ws;
+	/* [offload] */
+	lconf.off.n_workers = cfg.off_lcores.n;
+	memcpy(lconf.off.workers, cfg.off_lcores.ids, sizeof(uint16_t) * cfg.off_lcores.n);
+	lconf.off.n_lanes = cfg.off_lanes;
+	lconf.off.lane_size = cfg.off_lane_size;
+	lconf.off.policy = cfg.off_policy == 1 ? LC_OFF_WEIGHTED : LC_OFF_STRICT;
+	memcpy(lconf.off.weights, cfg.off_weights, sizeof(lconf.off.weights));
+	memcpy(lconf.off.on_full, cfg.off_on_full, sizeof(lconf.off.on_full));
+	lconf.off.deadline_us = cfg.off_deadline_us;
+	lconf.off.starve_after = cfg.off_starve_after;
 	lconf.lcore_init = svc_lcore_init;
 	lconf.lcore_fini = svc_lcore_fini;
 
@@ -593,6 +613,17 @@ main(int argc, char **argv)
 	else if (svc_has_tcp())
 		printf("sluice: service %s on TCP port %u, up to %u connections per lcore\n",
 		       svc->name, cfg.tcp_port, cfg.tcp_max_conns);
+	if (lconf.off.n_workers != 0) {
+		printf("sluice: offload: %u worker lcore(s):", lconf.off.n_workers);
+		for (k = 0; k < lconf.off.n_workers; k++)
+			printf(" %u", lconf.off.workers[k]);
+		printf("; %u lane(s) of %u jobs, %s", lconf.off.n_lanes, lconf.off.lane_size,
+		       lconf.off.policy == LC_OFF_WEIGHTED ? "weighted" : "strict");
+		for (k = 0; k < lconf.off.n_lanes; k++)
+			printf("%s%s", k == 0 ? ", on_full " : ",",
+			       lconf.off.on_full[k] ? "run_inline" : "reject");
+		printf("\n");
+	}
 	if (cfg.duration)
 		printf("sluice: stopping after %u s\n", cfg.duration);
 	fflush(stdout);

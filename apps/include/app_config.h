@@ -21,6 +21,9 @@
  *             http_path, http_body, fetch_bytes, fetch_count
  *   [pipeline] rx_lcores, worker_lcores, tx_lcores (lcore lists "0,2-3"),
  *             ring_size, rx_burst, worker_burst, tx_burst
+ *   [offload] lcores, lanes, lane_size, policy (strict|weighted), weights
+ *             ("8,2,1"), deadline_us, starve_after, on_full
+ *             ("reject,run_inline": one per lane, the last repeats)
  *   [tcp]     max_conns, time_wait_ms, max_time_wait, r2, r2_syn, rto_min_ms,
  *             delack_ms, nagle, keepalive, keepalive_idle, keepalive_intvl,
  *             keepalive_probes, sndbuf, rcvbuf, ooo_bytes, ooo_segs,
@@ -52,6 +55,8 @@ extern "C" {
 #define APP_HTTP_BODY_LEN 256 /**< [service] http_body decoded, NUL included */
 #define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
 #define APP_MAX_PIPE_LCORES 16 /**< lcores per pipeline role */
+#define APP_MAX_OFF_LANES 8 /**< [offload] lanes */
+#define APP_MAX_OFF_LCORES 8 /**< [offload] lcores */
 
 enum app_mode {
 	APP_MODE_RTC = 0,
@@ -132,6 +137,14 @@ struct app_config {
 	char http_body[APP_HTTP_BODY_LEN]; /**< http's 200 body, escapes decoded */
 	uint64_t fetch_bytes;         /**< tcp-fetch: bytes to echo; 0 = HTTP GET */
 	uint32_t fetch_count;         /**< tcp-fetch: requests, one after another */
+	/* [service], offload lanes' services (issue 9) */
+	char http_work_path[APP_HTTP_PATH_LEN]; /**< http: SHA-256 work path; "" = none */
+	uint8_t http_work_lane;       /**< http: lane of the work path's jobs */
+	uint32_t http_work_bytes;     /**< http: bytes hashed without ?n= */
+	uint32_t udp_light_cycles;    /**< udp-work: light request cost (inline) */
+	uint32_t udp_heavy_cycles;    /**< udp-work: heavy request cost (offloaded) */
+	uint8_t udp_heavy_lane;       /**< udp-work: lane of heavy requests */
+	bool udp_heavy_offload;       /**< udp-work: offload heavy requests (default yes) */
 
 	/* [pipeline] (used when mode = pipeline) */
 	struct app_lcore_list pipe_rx;      /**< RX lcores; empty = the main lcore */
@@ -166,6 +179,18 @@ struct app_config {
 	bool tcp_ts;                  /**< offer timestamps, default yes */
 	bool tcp_sack;                /**< offer SACK, default yes */
 	bool tcp_ws;                  /**< offer window scaling, default yes */
+
+	/* [offload] (lc_offload.h); no lcores = off, jobs run inline */
+	struct app_lcore_list off_lcores; /**< offload worker lcores */
+	uint16_t off_lanes;           /**< 1..8, default 1 */
+	uint32_t off_lane_size;       /**< jobs per lane ring, default 256 */
+	unsigned int off_policy;      /**< 0 strict (default), 1 weighted */
+	char off_weights_s[64];       /**< "8,2,1" as given */
+	uint16_t off_weights[APP_MAX_OFF_LANES]; /**< per lane, filled by load */
+	uint32_t off_deadline_us;     /**< 0 = none */
+	uint32_t off_starve_after;    /**< strict: default 16 */
+	char off_on_full_s[96];       /**< "reject,run_inline" as given */
+	uint8_t off_on_full[APP_MAX_OFF_LANES]; /**< 0 reject, 1 run_inline, filled by load */
 };
 
 /**

@@ -35,7 +35,9 @@
 #define SLUICE_SERVICE_H
 
 #include <rte_common.h>
+#include <rte_lcore.h>
 
+#include "lc_offload.h"
 #include "stk.h"
 
 #ifdef __cplusplus
@@ -63,6 +65,16 @@ struct sl_service_env {
 	/** [service] fetch_count: tcp-fetch's requests, one connection after
 	 *  the other; 0 or 1 = one */
 	uint32_t fetch_count;
+	/* offload lanes' services (issue 9) */
+	/** [service] http_work_path: GET answers the SHA-256 of n bytes, as an
+	 *  offloaded job; NULL = none */
+	const char *http_work_path;
+	uint8_t http_work_lane;   /**< [service] http_work_lane */
+	uint32_t http_work_bytes; /**< [service] http_work_bytes: n without ?n= */
+	uint32_t udp_light_cycles; /**< [service] udp_light_cycles (udp-work) */
+	uint32_t udp_heavy_cycles; /**< [service] udp_heavy_cycles (udp-work) */
+	uint8_t udp_heavy_lane;    /**< [service] udp_heavy_lane (udp-work) */
+	bool udp_heavy_offload;    /**< [service] udp_heavy_offload (udp-work) */
 };
 
 struct sl_service {
@@ -97,6 +109,43 @@ void sl_service_register(const struct sl_service *svc);
 const struct sl_service *sl_service_find(const char *name);
 /** Call @p fn for each registered service, in registration order. */
 void sl_service_foreach(void (*fn)(const struct sl_service *svc, void *arg), void *arg);
+
+/* ---- offload lanes (lcore/include/lc_offload.h has the whole contract) ----
+ *
+ * A handler on a stack lcore hands the work of a request to a worker lcore
+ * and answers when the result is back:
+ *
+ *     struct lc_off_req job = {
+ *             .fn = my_work,         // int my_work(void *arg): worker lcore, touches arg only
+ *             .arg = my_job,         // lent to the worker until done runs
+ *             .done = my_done,       // void my_done(cookie, arg, fate, result): this lcore
+ *             .cookie = conn_state,
+ *             .lane = 1,             // 0 = highest priority
+ *             .gen = &slot->gen, .gen_val = slot->gen, // optional: cancel on close
+ *     };
+ *     int rc = sl_offload_submit(&job);
+ *
+ * rc 0: queued; 1: ran inline (lane full with on_full = run_inline, or no
+ * [offload] lcores); done is then called exactly once, later, from this
+ * lcore's loop, with fate LC_OFF_DONE, LC_OFF_EXPIRED (waited past
+ * deadline_us, or queued at shutdown) or LC_OFF_CANCELLED (*gen changed:
+ * the connection closed, the slot may be someone else's now: do not touch
+ * it). rc -ENOBUFS: the lane is full, the job was not taken (counted as
+ * rejected), answer 503 or drop; -ESHUTDOWN: sluice is stopping. Data
+ * path: no allocation, lock or syscall.
+ */
+static inline int
+sl_offload_submit(const struct lc_off_req *job)
+{
+	return lc_off_submit(lc_off_reactor_of(rte_lcore_id()), job);
+}
+
+/** Lanes configured ([offload] lanes; 1 without [offload]). */
+static inline unsigned int
+sl_offload_lanes(void)
+{
+	return lc_off_lanes();
+}
 
 #define SL_SERVICE_REGISTER(svc)                                                                   \
 	RTE_INIT(sl_service_register_##svc)                                                        \
