@@ -13,19 +13,33 @@
  *
  * The job is the datagram itself: the worker only spins (touching nothing
  * but the job), the echo is built on the stack lcore that received it.
+ *
+ * Latency as sluice sees it: a request from sluice-gen carries the TSC it
+ * was sent at (payload bytes 12..19 after "?LG", apps/gen/gen_pkt.h); on
+ * the same machine that is sluice's TSC too, so the time from that stamp
+ * to the reply leaving the service goes into a histogram per class (light,
+ * heavy) and lcore_fini prints p50/p99/p99.9. It includes the wait in the
+ * RX queue behind a heavy request (head-of-line blocking), and not the
+ * generator's own scheduling, which bench/offload needs on a 2-CPU machine.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include <stdio.h>
+
 #include "sluice_service.h"
 
 #define UDP_WORK_JOBS 8192 /* per lcore; past them: offload_lane_full */
+#define UDP_WORK_STAMP_OFF 12 /* sluice-gen's TSC in the payload */
 
 struct udp_work_job {
 	struct rte_mbuf *m;
+	uint64_t stamp; /* sluice-gen's send TSC, 0 = none */
 	uint64_t cycles;
 	uint16_t port_id;
 	uint16_t len;
@@ -33,13 +47,36 @@ struct udp_work_job {
 };
 
 struct udp_work {
+	unsigned int lcore_id;
 	struct stk_ctx *stk;
+	struct lc_off_hist lat[2]; /* light, heavy: cycles from the stamp to the reply */
 	uint64_t light, heavy;
 	uint8_t lane;
 	bool offload;
 	struct udp_work_job *free;
 	struct udp_work_job jobs[UDP_WORK_JOBS];
 };
+
+/* sluice-gen's send TSC in @msg, 0 if it is not one of its requests */
+static uint64_t
+udp_work_stamp(const struct stk_udp_msg *msg)
+{
+	uint64_t t;
+
+	if (msg->len < UDP_WORK_STAMP_OFF + sizeof(t) || msg->data[1] != 'L' || msg->data[2] != 'G')
+		return 0;
+	memcpy(&t, msg->data + UDP_WORK_STAMP_OFF, sizeof(t));
+	return t;
+}
+
+static void
+udp_work_lat(struct udp_work *s, unsigned int cls, uint64_t stamp)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (stamp != 0 && stamp <= now)
+		lc_off_hist_add(&s->lat[cls], now - stamp);
+}
 
 static void
 udp_work_spin_for(uint64_t cycles)
@@ -70,6 +107,7 @@ udp_work_job_done(void *cookie, void *arg, enum lc_off_fate fate, int result)
 	RTE_SET_USED(result);
 	if (fate == LC_OFF_DONE) {
 		stk_udp_reply_deferred(s->stk, j->port_id, j->m, j->len);
+		udp_work_lat(s, 1, j->stamp);
 	} else {
 		stk_count_drop(s->stk, STK_DROP_OFFLOAD_EXPIRED, 1);
 		rte_pktmbuf_free(j->m);
@@ -89,6 +127,7 @@ udp_work_init(const struct sl_service_env *env, void **state)
 			       (int)rte_lcore_to_socket_id(env->lcore_id));
 	if (s == NULL)
 		return -ENOMEM;
+	s->lcore_id = env->lcore_id;
 	s->stk = env->stk;
 	s->light = env->udp_light_cycles;
 	s->heavy = env->udp_heavy_cycles;
@@ -104,6 +143,19 @@ udp_work_init(const struct sl_service_env *env, void **state)
 static void
 udp_work_fini(void *state)
 {
+	static const char *const names[2] = {"light", "heavy"};
+	struct udp_work *s = state;
+	double us = 1e6 / (double)rte_get_tsc_hz();
+	unsigned int k;
+
+	for (k = 0; s != NULL && k < 2; k++)
+		if (lc_off_hist_count(&s->lat[k]) != 0)
+			printf("udp-work: lcore %u: %s %" PRIu64 " requests, stamp to reply p50 %.1f "
+			       "p99 %.1f p99.9 %.1f us\n",
+			       s->lcore_id, names[k], lc_off_hist_count(&s->lat[k]),
+			       (double)lc_off_hist_quantile(&s->lat[k], 0.5) * us,
+			       (double)lc_off_hist_quantile(&s->lat[k], 0.99) * us,
+			       (double)lc_off_hist_quantile(&s->lat[k], 0.999) * us);
 	rte_free(state);
 }
 
@@ -117,10 +169,12 @@ udp_work_rx(void *state, struct stk_udp_msg *msg)
 
 	if (msg->len == 0 || msg->data[0] != 'H') {
 		udp_work_spin_for(s->light);
+		udp_work_lat(s, 0, udp_work_stamp(msg));
 		return STK_UDP_REPLY_SAME;
 	}
 	if (!s->offload) {
 		udp_work_spin_for(s->heavy);
+		udp_work_lat(s, 1, udp_work_stamp(msg));
 		return STK_UDP_REPLY_SAME;
 	}
 	j = s->free;
@@ -130,6 +184,7 @@ udp_work_rx(void *state, struct stk_udp_msg *msg)
 		return STK_UDP_CONSUMED;
 	}
 	j->m = msg->m;
+	j->stamp = udp_work_stamp(msg);
 	j->cycles = s->heavy;
 	j->port_id = msg->port_id;
 	j->len = msg->len;
