@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
@@ -33,6 +34,8 @@
 /* How long a worker waits, once the run ends, for a reactor that never
  * calls lc_off_reactor_stop() (its loop failed to start). */
 #define LC_OFF_QUIT_MS 2000
+/* How long a stopping reactor waits for its jobs to come back. */
+#define LC_OFF_STOP_MS 1500
 
 struct lc_off_job {
 	lc_off_fn fn;
@@ -479,19 +482,45 @@ lc_off_poll_slow(struct lc_off_reactor *r)
 	return total;
 }
 
+static bool
+lc_off_workers_running(void)
+{
+	unsigned int w;
+
+	for (w = 0; w < lo.conf.n_workers; w++)
+		if (lo.conf.workers[w] == rte_get_main_lcore() ||
+		    rte_eal_get_lcore_state(lo.conf.workers[w]) == RUNNING)
+			return true;
+	return false;
+}
+
 void
 lc_off_reactor_stop(struct lc_off_reactor *r)
 {
+	uint64_t limit;
+
 	if (r == NULL)
 		return;
-	r->closing = true;
 	/* workers read closing from here on and expire what is queued */
 	__atomic_store_n(&r->closing, true, __ATOMIC_RELEASE);
+	limit = rte_rdtsc() + rte_get_tsc_hz() / 1000 * LC_OFF_STOP_MS;
 	while (r->inflight != 0) {
-		if (lc_off_poll_slow(r) == 0)
-			rte_pause();
-		/* a job that never ends would hold us here: that is the
-		 * service's bug, and the 2 s stop rule shows it */
+		if (lc_off_poll_slow(r) != 0)
+			continue;
+		if (limit != 0 && rte_rdtsc() > limit) {
+			fprintf(stderr,
+				"sluice: lcore %u: %u offloaded job(s) not back after %u ms; "
+				"waiting for the workers\n",
+				r->lcore, r->inflight, LC_OFF_STOP_MS);
+			limit = 0;
+		}
+		/* A worker may still write into a job's argument: wait while
+		 * any runs. Once none does (one never started), what is left
+		 * is in the rings and stays lent: its mbufs count as missing
+		 * at exit. */
+		if (limit == 0 && !lc_off_workers_running())
+			break;
+		rte_pause();
 	}
 	__atomic_fetch_add(&lo.stopped, 1, __ATOMIC_RELEASE);
 }

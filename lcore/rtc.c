@@ -389,20 +389,21 @@ lc_launch(void)
 	unsigned int k, main_lcore = rte_get_main_lcore();
 	int ret;
 
-	for (k = 0; k < lc_n_loops; k++) {
-		if (lc_loop_ids[k] == main_lcore)
+	/* offload workers first: a loop may submit from its first packet */
+	for (k = 0; k < RTE_MAX_LCORE; k++) {
+		if (k == main_lcore || !lc_off_is_worker(k))
 			continue;
-		ret = rte_eal_remote_launch(lc_pipe_active() ? lc_pipe_main : lc_rtc_main, NULL,
-					    lc_loop_ids[k]);
+		ret = rte_eal_remote_launch(lc_off_worker_main, NULL, k);
 		if (ret != 0) {
 			lc_stop();
 			return ret;
 		}
 	}
-	for (k = 0; k < RTE_MAX_LCORE; k++) {
-		if (k == main_lcore || !lc_off_is_worker(k))
+	for (k = 0; k < lc_n_loops; k++) {
+		if (lc_loop_ids[k] == main_lcore)
 			continue;
-		ret = rte_eal_remote_launch(lc_off_worker_main, NULL, k);
+		ret = rte_eal_remote_launch(lc_pipe_active() ? lc_pipe_main : lc_rtc_main, NULL,
+					    lc_loop_ids[k]);
 		if (ret != 0) {
 			lc_stop();
 			return ret;

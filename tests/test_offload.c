@@ -32,6 +32,7 @@
 #include "fixture.h"
 #include "lc.h"
 #include "lc_offload.h"
+#include "ring_port.h"
 #include "sluice_service.h"
 
 #define WORKER 1u
@@ -660,32 +661,14 @@ rt_setup(bool pipeline, uint32_t lane_size, uint8_t on_full, uint32_t heavy_cycl
 	static unsigned int seq;
 	struct rt *rt = calloc(1, sizeof(*rt));
 	char name[RTE_ETH_NAME_MAX_LEN], err[512];
-	struct dp_port_params pp = {
-		.name = "port0", .n_rxq = 1, .n_txq = 1, .rxd = 512, .txd = 512, .mtu = 1500,
-	};
 	int ret;
 
 	assert_non_null(rt);
-	snprintf(name, sizeof(name), "ro_pool%u", seq);
+	snprintf(name, sizeof(name), "ro_pool%u", seq++);
 	rt->mp = fx_mempool(name, 8191);
 	assert_non_null(rt->mp);
 	rt->baseline = fx_in_use(rt->mp);
-	snprintf(name, sizeof(name), "ro_rx%u", seq);
-	rt->rx = rte_ring_create(name, RING_SIZE, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "ro_tx%u", seq);
-	rt->tx = rte_ring_create(name, RING_SIZE, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	assert_non_null(rt->rx);
-	assert_non_null(rt->tx);
-	snprintf(name, sizeof(name), "so_ring%u", seq++);
-	ret = rte_eth_from_rings(name, &rt->rx, 1, &rt->tx, 1, 0);
-	assert_true(ret >= 0);
-	assert_int_equal(rte_eth_dev_get_name_by_port(ret, name), 0);
-	ret = dp_port_find("port0", name, &rt->port, err, sizeof(err));
-	assert_int_equal(ret, 0);
-	pp.dev = name;
-	ret = dp_port_setup(&pp, &rt->port, rt->mp, err, sizeof(err));
-	if (ret != 0)
-		fail_msg("%s", err);
+	fx_ring_port_open("ro", rt->mp, RING_SIZE, &rt->rx, &rt->tx, &rt->port);
 
 	rt->svc = sl_service_find("udp-work");
 	assert_non_null(rt->svc);
@@ -696,25 +679,7 @@ rt_setup(bool pipeline, uint32_t lane_size, uint8_t on_full, uint32_t heavy_cycl
 		.udp_heavy_lane = 0,
 		.udp_heavy_offload = true,
 	};
-	rt->lconf.burst = 32;
-	rt->lconf.tx_drain_us = 100;
-	rt->lconf.n_ports = 1;
-	rt->lconf.ifs[0] = (struct stk_if_conf){
-		.port_id = rt->port.port_id,
-		.mac = fx_mac_us,
-		.ip = fx_ip(FX_IP_US),
-		.prefix_len = FX_PREFIX,
-		.mtu = 1500,
-	};
-	rt->lconf.stk.arp_entries = 64;
-	rt->lconf.stk.arp_timeout_ms = 60000;
-	rt->lconf.stk.arp_retry_ms = 1000;
-	rt->lconf.stk.arp_retries = 3;
-	rt->lconf.stk.arp_pending_max = 64;
-	rt->lconf.stk.icmp_rate = 100;
-	rt->lconf.stk.icmp_burst = 10;
-	rt->lconf.stk.ttl = 64;
-	rt->lconf.mp[0] = rt->mp;
+	fx_lc_conf_init(&rt->lconf, &rt->port, rt->mp, 0);
 	rt->lconf.lcore_init = svc_init;
 	rt->lconf.lcore_fini = svc_fini;
 	rt->lconf.arg = rt;
@@ -734,14 +699,10 @@ rt_setup(bool pipeline, uint32_t lane_size, uint8_t on_full, uint32_t heavy_cycl
 			fail_msg("%s", err);
 		assert_int_equal(rt->lconf.pipe.n_workers, 1);
 		assert_int_equal(rt->lconf.pipe.workers[0], 1);
-		rt->lconf.n_map = 1;
-		rt->lconf.map[0] = (struct lc_map_entry){.port = 0, .queue = 0, .lcore = 0};
 		rt->lconf.off.n_workers = 1;
 		rt->lconf.off.workers[0] = 2;
 	} else {
 		/* lcore 0: the RTC loop, lcore 1: offload */
-		rt->lconf.n_map = 1;
-		rt->lconf.map[0] = (struct lc_map_entry){.port = 0, .queue = 0, .lcore = 0};
 		rt->lconf.off.n_workers = 1;
 		rt->lconf.off.workers[0] = 1;
 	}
@@ -757,18 +718,10 @@ rt_setup(bool pipeline, uint32_t lane_size, uint8_t on_full, uint32_t heavy_cycl
 static void
 rt_teardown(struct rt *rt)
 {
-	struct rte_mbuf *m;
-
 	rte_pktmbuf_free_bulk(rt->out, rt->out_count);
 	lc_teardown();
-	dp_port_close(&rt->port);
-	while (rte_ring_dequeue(rt->rx, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
-	while (rte_ring_dequeue(rt->tx, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
+	fx_ring_port_close(&rt->port, rt->rx, rt->tx);
 	fx_assert_baseline(rt->mp, rt->baseline);
-	rte_ring_free(rt->rx);
-	rte_ring_free(rt->tx);
 	rte_mempool_free(rt->mp);
 	free(rt);
 	cur_rt = NULL;
