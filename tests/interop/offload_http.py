@@ -18,7 +18,9 @@ offload lane_1 counts the jobs as submitted to the worker and completed;
 SIGTERM: exit 0, every mbuf returned. Then, in RTC mode with lane_size = 1
 and 64 MiB per request, 8 clients at once: at least one gets 200 with the
 right hash and at least one 503 with Retry-After, the lane's rejected count
-matches the 503s, and no connection is left.
+matches the 503s; a connection reset while its 64 MiB job is out makes the
+job complete as cancelled, and the next connection gets its own answer; no
+connection is left.
 
 Run as root: offload_http.py --sluice build/apps/sluice. Prints "ok N - ..."
 lines and "N passed, M failed"; exits 0 only if every check passed, 77
@@ -114,6 +116,24 @@ def burst_main(argv):
     return 0
 
 
+def cancel_main(argv):
+    """A slow work request on a connection reset at once (SO_LINGER 0), then
+    a fresh connection, likely on the same slot, asks for a small one."""
+    import struct
+    dst = argv[0]
+    s = socket.create_connection((dst, PORT), timeout=20)
+    s.sendall(b"GET /work?n=%d HTTP/1.1\r\nHost: x\r\n\r\n" % BIG_N)
+    time.sleep(0.05)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    s = socket.create_connection((dst, PORT), timeout=20)
+    s.sendall(b"GET /work?n=1000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    status, _, body = read_response(s.makefile("rb"))
+    s.close()
+    print(json.dumps({"status": status, "hash_ok": body == want_hash("/work?n=1000", 1000)}))
+    return 0
+
+
 # ---- the root side ----------------------------------------------------
 
 def config(lp, sl, mode, lane_size, work_bytes=DEFAULT_N):
@@ -176,6 +196,15 @@ def run_burst(t, lp, topo, sl):
     lane = st.get("offload", {}).get("lane_1", {})
     t.check("lane 1 rejected what got 503, completed the rest",
             lane.get("rejected") == n503 and lane.get("completed") == ok200, repr(lane))
+    res = lp.ns_json(topo, ["/usr/bin/python3", os.path.abspath(__file__), "cancel",
+                            lp.SLUICE_IP], 60, "cancel client")
+    st = lp.wait_stats(sl, lambda s: s.get("offload", {}).get("lane_1", {}).get("cancelled"),
+                       10)
+    lane2 = st.get("offload", {}).get("lane_1", {})
+    t.check("a connection reset with its job out: the job completes as cancelled; the next "
+            "connection gets its own answer",
+            lane2.get("cancelled") == 1 and res.get("status") == 200 and res.get("hash_ok"),
+            "%r %r" % (res, lane2))
     t.check("no connection left, mbufs back to baseline",
             not conns_left(st) and lp.wait_in_use(sl, base) == base, repr(conns_left(st)))
     rc, _ = sl.stop(signal.SIGTERM, lp.STOP_LIMIT)
@@ -188,6 +217,8 @@ def main():
         return client_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "burst":
         return burst_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "cancel":
+        return cancel_main(sys.argv[2:])
     import linux_peer as lp
 
     ap = lp.arg_parser(__doc__)
