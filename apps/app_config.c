@@ -352,8 +352,9 @@ static const struct key keys[] = {
 	{SEC_OFFLOAD, "lanes", T_UINT, .min = 1, .max = 8, .def = "1",
 	 .help = "priority lanes; lane 0 is the highest", CFG(off_lanes)},
 	{SEC_OFFLOAD, "lane_size", T_UINT, .min = 1, .max = 16384, .def = "256",
-	 .help = "jobs each (stack lcore, worker, lane) ring holds; a full lane rejects or "
-		 "runs the job inline (on_full)",
+	 .help = "jobs a stack lcore may have out per worker and lane (queued, running or on "
+		 "the way back; the size of each lane ring); a full lane rejects or runs the "
+		 "job inline (on_full)",
 	 CFG(off_lane_size)},
 	{SEC_OFFLOAD, "policy", T_ENUM, .values = off_policy_values, .def = "strict",
 	 .help = "strict: lower lane number first, a lower lane served once after "

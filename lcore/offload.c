@@ -24,6 +24,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_telemetry.h>
 
@@ -34,6 +35,14 @@
 /* How long a worker waits, once the run ends, for a reactor that never
  * calls lc_off_reactor_stop() (its loop failed to start). */
 #define LC_OFF_QUIT_MS 2000
+/* Completions a worker gathers per reactor before one ring enqueue: each
+ * enqueue moves the ring's cache lines between cores, which on a VM costs
+ * as much as a short job. The batch goes out as soon as no job is waiting. */
+#define LC_OFF_DONE_BATCH 8
+/* Jobs a reactor stages per (worker, lane) before one ring enqueue; the
+ * stages go out at the latest from the loop's next lc_off_poll(). */
+#define LC_OFF_STAGE 32
+#define LC_OFF_NO_WORKER UINT16_MAX
 /* How long a stopping reactor waits for its jobs to come back. */
 #define LC_OFF_STOP_MS 1500
 
@@ -47,6 +56,7 @@ struct lc_off_job {
 	uint8_t lane;
 	uint8_t fate;
 	uint16_t reactor;
+	uint16_t worker; /* written by the reactor; LC_OFF_NO_WORKER: ran inline */
 	int32_t result;
 	uint64_t t_submit, t_start, t_end;
 	struct lc_off_job *next; /* free list, inline list */
@@ -67,6 +77,13 @@ struct lc_off_reactor {
 	struct rte_ring *done[LC_OFF_MAX_WORKERS];
 	struct lc_off_job *jobs;
 	uint32_t n_jobs;
+	/* Jobs out per (worker, lane): staged, queued, running or on their way
+	 * back. A lane is full at lane_size, known without reading the
+	 * worker's side of the ring (a cache line that lives on its core). */
+	uint32_t out[LC_OFF_MAX_WORKERS][LC_OFF_MAX_LANES];
+	uint32_t staged;
+	uint16_t n_stage[LC_OFF_MAX_WORKERS][LC_OFF_MAX_LANES];
+	struct lc_off_job *stage[LC_OFF_MAX_WORKERS][LC_OFF_MAX_LANES][LC_OFF_STAGE];
 	alignas(RTE_CACHE_LINE_SIZE) struct lc_off_rlane st[LC_OFF_MAX_LANES];
 } __rte_cache_aligned;
 
@@ -86,6 +103,8 @@ struct lc_off_worker {
 	uint16_t rr[LC_OFF_MAX_LANES]; /* next reactor per lane */
 	uint64_t jobs;
 	uint64_t busy_cycles, idle_cycles;
+	uint16_t n_done[LC_OFF_MAX_REACTORS]; /* completions gathered, not yet sent */
+	struct lc_off_job *done[LC_OFF_MAX_REACTORS][LC_OFF_DONE_BATCH];
 	alignas(RTE_CACHE_LINE_SIZE) struct lc_off_wlane st[LC_OFF_MAX_LANES];
 } __rte_cache_aligned;
 
@@ -364,6 +383,31 @@ lc_off_active(void)
 
 /* ---- reactor side ---- */
 
+/* Hand the staged jobs of (@w, @l) to the worker's ring: it has room, as
+ * out[w][l] <= lane_size = the ring's capacity bounds what it holds. */
+static void
+lc_off_stage_flush(struct lc_off_reactor *r, unsigned int w, unsigned int l)
+{
+	unsigned int n = r->n_stage[w][l], sent = 0;
+
+	while (sent < n)
+		sent += rte_ring_sp_enqueue_burst(r->lane[w][l], (void **)&r->stage[w][l][sent],
+						  n - sent, NULL);
+	r->n_stage[w][l] = 0;
+	r->staged -= n;
+}
+
+static void
+lc_off_stage_flush_all(struct lc_off_reactor *r)
+{
+	unsigned int w, l;
+
+	for (w = 0; w < lo.conf.n_workers && r->staged != 0; w++)
+		for (l = 0; l < lo.conf.n_lanes; l++)
+			if (r->n_stage[w][l] != 0)
+				lc_off_stage_flush(r, w, l);
+}
+
 static void
 lc_off_inline(struct lc_off_reactor *r, struct lc_off_job *j)
 {
@@ -383,9 +427,8 @@ lc_off_inline(struct lc_off_reactor *r, struct lc_off_job *j)
 int
 lc_off_submit(struct lc_off_reactor *r, const struct lc_off_req *req)
 {
-	struct rte_ring *best = NULL;
 	struct lc_off_job *j;
-	unsigned int w, lane, best_n = UINT32_MAX;
+	unsigned int w, lane, best = LC_OFF_NO_WORKER, best_n = UINT32_MAX;
 
 	if (unlikely(r == NULL || req == NULL || req->fn == NULL || req->done == NULL))
 		return -EINVAL;
@@ -400,14 +443,15 @@ lc_off_submit(struct lc_off_reactor *r, const struct lc_off_req *req)
 		return -ENOBUFS;
 	}
 	for (w = 0; w < lo.conf.n_workers; w++) {
-		unsigned int n = rte_ring_count(r->lane[w][lane]);
+		unsigned int n = r->out[w][lane];
 
 		if (n < best_n && n < lo.conf.lane_size) {
 			best_n = n;
-			best = r->lane[w][lane];
+			best = w;
 		}
 	}
-	if (best == NULL && lo.conf.n_workers != 0 && lo.conf.on_full[lane] != LC_OFF_RUN_INLINE) {
+	if (best == LC_OFF_NO_WORKER && lo.conf.n_workers != 0 &&
+	    lo.conf.on_full[lane] != LC_OFF_RUN_INLINE) {
 		r->st[lane].rejected++;
 		return -ENOBUFS;
 	}
@@ -419,20 +463,18 @@ lc_off_submit(struct lc_off_reactor *r, const struct lc_off_req *req)
 	j->gen = req->gen;
 	j->gen_val = req->gen_val;
 	j->lane = (uint8_t)lane;
+	j->worker = (uint16_t)best;
 	j->t_submit = rte_rdtsc();
 	r->inflight++;
-	if (best == NULL) {
+	if (best == LC_OFF_NO_WORKER) {
 		lc_off_inline(r, j);
 		return 1;
 	}
-	/* room was checked and we are the only producer */
-	if (unlikely(rte_ring_sp_enqueue(best, j) != 0)) {
-		r->inflight--;
-		j->next = r->free;
-		r->free = j;
-		r->st[lane].rejected++;
-		return -ENOBUFS;
-	}
+	r->out[best][lane]++;
+	r->stage[best][lane][r->n_stage[best][lane]++] = j;
+	r->staged++;
+	if (r->n_stage[best][lane] == LC_OFF_STAGE)
+		lc_off_stage_flush(r, best, lane);
 	r->st[lane].submitted++;
 	return 0;
 }
@@ -452,6 +494,8 @@ lc_off_deliver(struct lc_off_reactor *r, struct lc_off_job *j)
 	else
 		st->cancelled++;
 	r->inflight--;
+	if (j->worker != LC_OFF_NO_WORKER)
+		r->out[j->worker][j->lane]--;
 	j->done(j->cookie, j->arg, fate, j->result);
 	j->next = r->free;
 	r->free = j;
@@ -463,6 +507,8 @@ lc_off_poll_slow(struct lc_off_reactor *r)
 	struct lc_off_job *jobs[32];
 	unsigned int w, n, i, total = 0;
 
+	if (r->staged != 0)
+		lc_off_stage_flush_all(r);
 	/* jobs run inline first: they were submitted when the lane was full */
 	while (r->inl_head != NULL) {
 		struct lc_off_job *j = r->inl_head;
@@ -475,6 +521,9 @@ lc_off_poll_slow(struct lc_off_reactor *r)
 	}
 	for (w = 0; w < lo.conf.n_workers; w++) {
 		n = rte_ring_sc_dequeue_burst(r->done[w], (void **)jobs, RTE_DIM(jobs), NULL);
+		/* last written by the worker: start every miss at once */
+		for (i = 0; i < n; i++)
+			rte_prefetch0(jobs[i]);
 		for (i = 0; i < n; i++)
 			lc_off_deliver(r, jobs[i]);
 		total += n;
@@ -614,6 +663,22 @@ lc_off_pick_weighted(struct lc_off_worker *wk)
 	return NULL;
 }
 
+/* Send the completions gathered for reactor @i (all reactors: i < 0). */
+static void
+lc_off_done_flush(struct lc_off_worker *wk, int i)
+{
+	unsigned int k = i < 0 ? 0 : (unsigned int)i, end = i < 0 ? lo.n_reactors : k + 1, sent;
+
+	for (; k < end; k++) {
+		for (sent = 0; sent < wk->n_done[k];)
+			/* sized for the reactor's whole pool: never full for long */
+			sent += rte_ring_sp_enqueue_burst(lo.reactors[k]->done[wk->idx],
+							  (void **)&wk->done[k][sent],
+							  wk->n_done[k] - sent, NULL);
+		wk->n_done[k] = 0;
+	}
+}
+
 static bool
 lc_off_all_empty(const struct lc_off_worker *wk)
 {
@@ -642,6 +707,7 @@ lc_off_worker_main(void *arg)
 									 : lc_off_pick_strict(wk);
 
 		if (j == NULL) {
+			lc_off_done_flush(wk, -1);
 			if (__atomic_load_n(&lo.stopped, __ATOMIC_ACQUIRE) == lo.n_reactors &&
 			    lc_off_all_empty(wk))
 				break;
@@ -677,9 +743,9 @@ lc_off_worker_main(void *arg)
 				st->ran++;
 			}
 			wk->jobs++;
-			/* sized for the reactor's whole pool: cannot be full */
-			while (rte_ring_sp_enqueue(r->done[wk->idx], j) != 0)
-				rte_pause();
+			wk->done[j->reactor][wk->n_done[j->reactor]++] = j;
+			if (wk->n_done[j->reactor] == LC_OFF_DONE_BATCH)
+				lc_off_done_flush(wk, j->reactor);
 			now = rte_rdtsc();
 			wk->busy_cycles += now - prev;
 			prev = now;

@@ -7,7 +7,10 @@
  * result back on itself (half-sync/half-async).
  *
  * Queues: one SP/SC rte_ring per (reactor, worker, lane) carries jobs, one
- * SP/SC rte_ring per (worker, reactor) carries them back. Connection and
+ * SP/SC rte_ring per (worker, reactor) carries them back. lane_size bounds
+ * the jobs a reactor has out per (worker, lane), counted by the reactor;
+ * jobs are staged and enqueued in bursts from lc_off_poll() (the same loop
+ * iteration), completions gathered by the worker in batches of up to 8. Connection and
  * flow state never leave the reactor: a worker touches only the job (its
  * function and argument). Job descriptors come from a fixed pool per
  * reactor, and every completion ring holds that whole pool, so a worker
@@ -99,7 +102,7 @@ struct lc_off_conf {
 	uint16_t n_workers;                     /**< 0 = no offload: jobs run inline */
 	uint16_t workers[LC_OFF_MAX_WORKERS];   /**< lcore ids */
 	uint16_t n_lanes;                       /**< 1..LC_OFF_MAX_LANES */
-	uint32_t lane_size;                     /**< jobs per lane ring */
+	uint32_t lane_size;                     /**< jobs out per (reactor, worker, lane) */
 	enum lc_off_policy policy;
 	uint16_t weights[LC_OFF_MAX_LANES];     /**< weighted: jobs per turn (>= 1) */
 	uint32_t deadline_us;                   /**< 0 = none */
