@@ -569,8 +569,11 @@ lc_pipe_main(void *arg)
 			stk_set_time(ctx->stk, t);
 			lc_msg_poll(ctx);
 			n = lc_pipe_work_stage(ctx, pl);
-			if (unlikely(lc_off_poll(ctx->off) != 0))
-				work++;
+			if (unlikely(lc_off_pending(ctx->off))) {
+				stk_tx_hold(ctx->stk);
+				work += lc_off_poll_slow(ctx->off);
+				stk_tx_release(ctx->stk);
+			}
 			now = rte_rdtsc();
 			lc_role_count(ctx, LC_ROLE_WORKER, n, now - t);
 			work += n;

@@ -182,7 +182,13 @@ lc_rtc_main(void *arg)
 			total += nb;
 			stk_input_burst(ctx->stk, q->port_id, pkts, nb);
 		}
-		done = lc_off_poll(ctx->off);
+		done = 0;
+		if (unlikely(lc_off_pending(ctx->off))) {
+			/* the answers of the jobs that came back leave as one burst */
+			stk_tx_hold(ctx->stk);
+			done = lc_off_poll_slow(ctx->off);
+			stk_tx_release(ctx->stk);
+		}
 		if (unlikely(prev - last_drain >= ctx->drain_tsc)) {
 			lc_flush(ctx);
 			last_drain = prev;

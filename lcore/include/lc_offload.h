@@ -182,11 +182,18 @@ int lc_off_submit(struct lc_off_reactor *r, const struct lc_off_req *req);
 /** Deliver the completions that came back (reactor's loop). */
 unsigned int lc_off_poll_slow(struct lc_off_reactor *r);
 
+/** Jobs out (staged, queued, running or back, not yet delivered). */
+static inline bool
+lc_off_pending(const struct lc_off_reactor *r)
+{
+	return r != NULL && *(const volatile uint32_t *)(const void *)r != 0;
+}
+
 /** Once per loop iteration: nothing to do unless jobs are in flight. */
 static inline unsigned int
 lc_off_poll(struct lc_off_reactor *r)
 {
-	if (likely(r == NULL || *(const volatile uint32_t *)(const void *)r == 0))
+	if (likely(!lc_off_pending(r)))
 		return 0;
 	return lc_off_poll_slow(r);
 }

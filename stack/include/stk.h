@@ -273,6 +273,15 @@ void stk_set_time(struct stk_ctx *ctx, uint64_t now);
  */
 uint16_t stk_input_burst(struct stk_ctx *ctx, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n);
 
+/**
+ * Hold what is sent from outside stk_input_burst() (a service answering
+ * from a callback its lcore's loop runs, e.g. offloaded jobs coming back)
+ * until stk_tx_release(), which hands it to the tx callback as one burst
+ * instead of one call per packet. Owning lcore, outside stk_input_burst().
+ */
+void stk_tx_hold(struct stk_ctx *ctx);
+void stk_tx_release(struct stk_ctx *ctx);
+
 /** Timers (ARP retries and expiry). Call from the loop, e.g. every ~10 ms. */
 void stk_timer_run(struct stk_ctx *ctx);
 
