@@ -40,12 +40,13 @@ enum sec {
 	SEC_SERVICE,
 	SEC_PIPELINE,
 	SEC_TCP,
+	SEC_OFFLOAD,
 	SEC_MAX,
 	SEC_SVC = SEC_MAX, /* [<service name>]: a service's own keys */
 };
 
-static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack",
-					       "service", "pipeline", "tcp"};
+static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack",  "service",
+					       "pipeline", "tcp", "offload"};
 
 enum ktype {
 	T_UINT,
@@ -90,6 +91,9 @@ static const char *const mode_values[] = {"rtc", "pipeline", NULL};
 static int check_metrics_addr(const char *val, char *why, size_t wl);
 static const char *const idle_values[] = {"poll", "adaptive", NULL};
 static const char *const rss_check_values[] = {"refuse", "off", "software", NULL};
+static int check_off_weights(const char *val, char *why, size_t wl);
+static int check_off_on_full(const char *val, char *why, size_t wl);
+static const char *const off_policy_values[] = {"strict", "weighted", NULL};
 
 static const struct key keys[] = {
 	/* [sluice] */
@@ -313,6 +317,42 @@ static const struct key keys[] = {
 		 "pipeline only): RX lcores then ignore that port's RSS hash and steer every "
 		 "flow to its worker by sluice's symmetric software hash",
 	 CFG(rss_check)},
+
+	/* [offload] (issue 9; lcore/include/lc_offload.h) */
+	{SEC_OFFLOAD, "lcores", T_LCORE_LIST, .def = "",
+	 .help = "offload worker lcores (up to 8), which run the jobs services hand over; "
+		 "never loop lcores (RX queues, pipeline stages); empty = no offload, jobs "
+		 "run inline on the submitting lcore",
+	 CFG(off_lcores), .flags = KF_OPTIONAL},
+	{SEC_OFFLOAD, "lanes", T_UINT, .min = 1, .max = 8, .def = "1",
+	 .help = "priority lanes; lane 0 is the highest", CFG(off_lanes)},
+	{SEC_OFFLOAD, "lane_size", T_UINT, .min = 1, .max = 16384, .def = "256",
+	 .help = "jobs a stack lcore may have out per worker and lane (queued, running or on "
+		 "the way back; the size of each lane ring); a full lane rejects or runs the "
+		 "job inline (on_full)",
+	 CFG(off_lane_size)},
+	{SEC_OFFLOAD, "policy", T_ENUM, .values = off_policy_values, .def = "strict",
+	 .help = "strict: lower lane number first, a lower lane served once after "
+		 "starve_after jobs taken while it waited; weighted: weights jobs per turn",
+	 CFG(off_policy)},
+	{SEC_OFFLOAD, "weights", T_STRING, .max = 63, .def = "",
+	 .help = "weighted: jobs per turn for lanes 0,1,... e.g. \"8,2,1\" (1..1000 each); "
+		 "lanes past the list take its last value; empty = 1 each",
+	 CFG(off_weights_s), .check = check_off_weights},
+	{SEC_OFFLOAD, "deadline_us", T_UINT, .min = 0, .max = 60000000, .def = "0",
+	 .help = "a job that waited longer than this when a worker reaches it is not run "
+		 "(completes as expired); 0 = no deadline",
+	 CFG(off_deadline_us)},
+	{SEC_OFFLOAD, "starve_after", T_UINT, .min = 1, .max = 1000000, .def = "16",
+	 .help = "strict: after this many jobs in a row taken while a lower lane had work, "
+		 "one job from a lower lane (round-robin over them)",
+	 CFG(off_starve_after)},
+	{SEC_OFFLOAD, "on_full", T_STRING, .max = 95, .def = "reject",
+	 .help = "per lane, what a full lane does: reject (submit fails, the service "
+		 "answers 503 or drops) or run_inline (the stack lcore runs the job itself); "
+		 "a list for lanes 0,1,... e.g. \"reject,run_inline\"; lanes past the list "
+		 "take its last value",
+	 CFG(off_on_full_s), .check = check_off_on_full},
 };
 
 #define N_KEYS RTE_DIM(keys)
@@ -909,6 +949,90 @@ check_metrics_addr(const char *val, char *why, size_t wl)
 	return 0;
 }
 
+/* [offload] weights / on_full: comma-separated, one value per lane. Each
+ * token goes to @fn; @return tokens or -EINVAL with @why set. */
+static int
+off_list(const char *val, int (*fn)(const char *tok, size_t n, int i, void *out, char *why,
+				    size_t wl),
+	 void *out, char *why, size_t wl)
+{
+	const char *p = val;
+	int i = 0;
+
+	if (*p == '\0')
+		return 0;
+	for (;;) {
+		const char *e = strchr(p, ',');
+		size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+
+		while (n > 0 && isspace((unsigned char)*p))
+			p++, n--;
+		while (n > 0 && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (i == APP_MAX_OFF_LANES) {
+			errf(why, wl, "more than %d values (one per lane)", APP_MAX_OFF_LANES);
+			return -EINVAL;
+		}
+		if (fn(p, n, i, out, why, wl) != 0)
+			return -EINVAL;
+		i++;
+		if (e == NULL)
+			return i;
+		p = e + 1;
+	}
+}
+
+static int
+off_weight_tok(const char *tok, size_t n, int i, void *out, char *why, size_t wl)
+{
+	unsigned long v = 0;
+	size_t k;
+
+	for (k = 0; k < n && isdigit((unsigned char)tok[k]); k++)
+		v = v * 10 + (unsigned long)(tok[k] - '0');
+	if (n == 0 || k != n || n > 4 || v < 1 || v > 1000) {
+		errf(why, wl, "weight %d '%.*s': must be a number 1..1000", i, (int)n, tok);
+		return -EINVAL;
+	}
+	if (out != NULL)
+		((uint16_t *)out)[i] = (uint16_t)v;
+	return 0;
+}
+
+static int
+off_on_full_tok(const char *tok, size_t n, int i, void *out, char *why, size_t wl)
+{
+	uint8_t v;
+
+	if (n == 6 && strncmp(tok, "reject", 6) == 0) {
+		v = 0;
+	} else if (n == 10 && strncmp(tok, "run_inline", 10) == 0) {
+		v = 1;
+	} else {
+		errf(why, wl, "lane %d '%.*s': must be reject or run_inline", i, (int)n, tok);
+		return -EINVAL;
+	}
+	if (out != NULL)
+		((uint8_t *)out)[i] = v;
+	return 0;
+}
+
+static int
+check_off_weights(const char *val, char *why, size_t wl)
+{
+	return off_list(val, off_weight_tok, NULL, why, wl) < 0 ? -EINVAL : 0;
+}
+
+static int
+check_off_on_full(const char *val, char *why, size_t wl)
+{
+	if (val[0] == '\0') {
+		errf(why, wl, "empty: give reject or run_inline (per lane, comma-separated)");
+		return -EINVAL;
+	}
+	return off_list(val, off_on_full_tok, NULL, why, wl) < 0 ? -EINVAL : 0;
+}
+
 /* T_TEXT: "\n", "\r", "\t", "\\" decoded into @out (@max bytes at most). */
 static int
 text_decode(const char *val, char *out, size_t max, char *why, size_t wl)
@@ -1434,6 +1558,9 @@ app_config_defaults(struct app_config *cfg)
 			key_set(cfg, &keys[i], 0, keys[i].def, false, why, sizeof(why));
 	for (p = 0; p < APP_MAX_PORTS; p++)
 		port_defaults(cfg, p);
+	/* [offload] weights and on_full per lane, as load derives them */
+	for (p = 0; p < APP_MAX_OFF_LANES; p++)
+		cfg->off_weights[p] = 1;
 	svc_select(cfg, why, sizeof(why)); /* a load reports what is wrong */
 }
 
@@ -2010,6 +2137,99 @@ load_file(struct app_config *cfg, struct load_ctx *ctx)
 	return ret;
 }
 
+/* [offload]: per-lane lists against lanes, service lanes below lanes. */
+static int
+validate_offload(struct app_config *cfg, struct load_ctx *ctx)
+{
+	static const char *const list_keys[] = {"weights", "on_full"};
+	const struct sl_service *svc = cfg->svc;
+	char where[300], why[160];
+	unsigned int i;
+	int n[2], l;
+
+	n[0] = off_list(cfg->off_weights_s, off_weight_tok, cfg->off_weights, why, sizeof(why));
+	n[1] = off_list(cfg->off_on_full_s, off_on_full_tok, cfg->off_on_full, why, sizeof(why));
+	for (i = 0; i < RTE_DIM(list_keys); i++) {
+		const struct key *k = key_find(SEC_OFFLOAD, list_keys[i]);
+
+		if (n[i] <= cfg->off_lanes)
+			continue;
+		origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where, sizeof(where));
+		errf(ctx->err, ctx->errlen,
+		     "%s: [offload] %s: %d values but [offload] lanes = %u; give at most "
+		     "one per lane or raise lanes",
+		     where, list_keys[i], n[i], cfg->off_lanes);
+		return -EINVAL;
+	}
+	/* the selected service's keys that name a lane (SL_CFG_LANE) */
+	for (i = 0; svc != NULL && i < svc->n_cfg_keys; i++) {
+		const struct sl_cfg_key *sk = &svc->cfg_keys[i];
+		uint64_t lane;
+
+		if (!(sk->flags & SL_CFG_LANE) || sk->type != SL_CFG_UINT)
+			continue;
+		lane = load_uint(cfg->svc_cfg + sk->off, sk->size);
+		if (lane < cfg->off_lanes)
+			continue;
+		origin_str(ctx, ctx->svc_origin[svc_index(svc)][i], where, sizeof(where));
+		errf(ctx->err, ctx->errlen,
+		     "%s: [%s] %s = %" PRIu64 ": no such lane, [offload] lanes = %u (lanes "
+		     "0..%u); raise lanes or pick a lower lane",
+		     where, svc->name, sk->name, lane, cfg->off_lanes, cfg->off_lanes - 1);
+		return -EINVAL;
+	}
+	/* lanes past a list take its last value */
+	for (l = RTE_MAX(n[0], 1); l < APP_MAX_OFF_LANES; l++)
+		cfg->off_weights[l] = n[0] > 0 ? cfg->off_weights[n[0] - 1] : 1;
+	if (n[0] == 0)
+		cfg->off_weights[0] = 1;
+	for (l = RTE_MAX(n[1], 1); l < APP_MAX_OFF_LANES; l++)
+		cfg->off_on_full[l] = cfg->off_on_full[n[1] - 1];
+	if (cfg->off_lcores.n > APP_MAX_OFF_LCORES) {
+		const struct key *k = key_find(SEC_OFFLOAD, "lcores");
+
+		origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where, sizeof(where));
+		errf(ctx->err, ctx->errlen, "%s: [offload] lcores: %u lcores, at most %d", where,
+		     cfg->off_lcores.n, APP_MAX_OFF_LCORES);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->off_lcores.n; i++) {
+		const struct app_lcore_list *lists[3] = {&cfg->pipe_rx, &cfg->pipe_workers,
+							  &cfg->pipe_tx};
+		uint16_t id = cfg->off_lcores.ids[i];
+		int j, q;
+
+		for (j = 0; j < 3; j++)
+			for (q = 0; q < lists[j]->n; q++)
+				if (lists[j]->ids[q] == id) {
+					const struct key *k = key_find(SEC_OFFLOAD, "lcores");
+
+					origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where,
+						   sizeof(where));
+					errf(ctx->err, ctx->errlen,
+					     "%s: [offload] lcores: lcore %u is also in [pipeline] "
+					     "%s; an offload worker needs an lcore of its own",
+					     where, id,
+					     j == 0 ? "rx_lcores"
+						    : (j == 1 ? "worker_lcores" : "tx_lcores"));
+					return -EINVAL;
+				}
+		for (q = 0; q < cfg->n_map; q++)
+			if (cfg->map[q].lcore == id) {
+				const struct key *k = key_find(SEC_OFFLOAD, "lcores");
+
+				origin_str(ctx, ctx->origin[APP_MAX_PORTS][k - keys], where,
+					   sizeof(where));
+				errf(ctx->err, ctx->errlen,
+				     "%s: [offload] lcores: lcore %u polls an RX queue in [sluice] "
+				     "lcore_map; an offload worker needs an lcore of its own",
+				     where, id);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
 static int
 validate(struct app_config *cfg, struct load_ctx *ctx)
 {
@@ -2169,7 +2389,7 @@ validate(struct app_config *cfg, struct load_ctx *ctx)
 			return -EINVAL;
 		}
 	}
-	return 0;
+	return validate_offload(cfg, ctx);
 }
 
 int
@@ -2422,4 +2642,5 @@ app_config_dump(const struct app_config *cfg, FILE *out)
 	dump_svc_section(cfg, out);
 	dump_section(cfg, out, SEC_PIPELINE, 0);
 	dump_section(cfg, out, SEC_TCP, 0);
+	dump_section(cfg, out, SEC_OFFLOAD, 0);
 }

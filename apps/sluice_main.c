@@ -428,6 +428,9 @@ sluice_main(int argc, char **argv)
 		pc->rx_burst = cfg.pipe_rx_burst;
 		pc->worker_burst = cfg.pipe_worker_burst;
 		pc->tx_burst = cfg.pipe_tx_burst;
+		/* offload workers are not pipeline workers by default */
+		pc->n_skip = cfg.off_lcores.n;
+		memcpy(pc->skip, cfg.off_lcores.ids, sizeof(uint16_t) * cfg.off_lcores.n);
 		ret = lc_pipe_roles(pc, err, sizeof(err));
 		if (ret != 0) {
 			rte_eal_cleanup();
@@ -591,6 +594,16 @@ sluice_main(int argc, char **argv)
 	lconf.idle_adaptive = cfg.idle == APP_IDLE_ADAPTIVE;
 	lconf.idle_polls = cfg.idle_polls;
 	lconf.idle_sleep_max_us = cfg.idle_sleep_max_us;
+	/* [offload] */
+	lconf.off.n_workers = cfg.off_lcores.n;
+	memcpy(lconf.off.workers, cfg.off_lcores.ids, sizeof(uint16_t) * cfg.off_lcores.n);
+	lconf.off.n_lanes = cfg.off_lanes;
+	lconf.off.lane_size = cfg.off_lane_size;
+	lconf.off.policy = cfg.off_policy == 1 ? LC_OFF_WEIGHTED : LC_OFF_STRICT;
+	memcpy(lconf.off.weights, cfg.off_weights, sizeof(lconf.off.weights));
+	memcpy(lconf.off.on_full, cfg.off_on_full, sizeof(lconf.off.on_full));
+	lconf.off.deadline_us = cfg.off_deadline_us;
+	lconf.off.starve_after = cfg.off_starve_after;
 	lconf.lcore_init = svc_lcore_init;
 	lconf.lcore_fini = svc_lcore_fini;
 
@@ -690,6 +703,17 @@ sluice_main(int argc, char **argv)
 	else if (svc_has_tcp())
 		printf("sluice: service %s on TCP port %u, up to %u connections per lcore\n",
 		       svc->name, cfg.tcp_port, cfg.tcp_max_conns);
+	if (lconf.off.n_workers != 0) {
+		printf("sluice: offload: %u worker lcore(s):", lconf.off.n_workers);
+		for (k = 0; k < lconf.off.n_workers; k++)
+			printf(" %u", lconf.off.workers[k]);
+		printf("; %u lane(s) of %u jobs, %s", lconf.off.n_lanes, lconf.off.lane_size,
+		       lconf.off.policy == LC_OFF_WEIGHTED ? "weighted" : "strict");
+		for (k = 0; k < lconf.off.n_lanes; k++)
+			printf("%s%s", k == 0 ? ", on_full " : ",",
+			       lconf.off.on_full[k] ? "run_inline" : "reject");
+		printf("\n");
+	}
 	if (cfg.duration)
 		printf("sluice: stopping after %u s\n", cfg.duration);
 	fflush(stdout);

@@ -100,6 +100,8 @@ def main(argv=None):
     p.add_argument("--src-hosts", type=int, default=253,
                    help="source addresses used before the source port changes")
     p.add_argument("--src-port-base", type=port_num, default=1024)
+    p.add_argument("--marker", default="",
+                   help="first payload byte(s), e.g. H for udp-work's heavy class")
     args = p.parse_args(argv)
 
     if args.flows < 1:
@@ -115,6 +117,10 @@ def main(argv=None):
         p.error("--src-ip-base + --src-hosts overflows IPv4")
 
     payload = bytes((i & 0xFF) for i in range(args.size - MIN_FRAME))
+    marker = args.marker.encode()
+    if len(marker) > len(payload):
+        p.error("--marker is longer than the payload of a %d-byte frame" % args.size)
+    payload = marker + payload[len(marker):]
     out = bytearray()
     # classic pcap, microsecond timestamps, LINKTYPE_ETHERNET
     out += struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)

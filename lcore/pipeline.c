@@ -201,6 +201,7 @@ lc_pipe_roles(struct lc_pipe_conf *pc, char *err, size_t errlen)
 		{
 			if (pc->n_workers < LC_PIPE_MAX_LCORES &&
 			    !lc_in_list(pc->rx, pc->n_rx, lcore) &&
+			    !lc_in_list(pc->skip, pc->n_skip, lcore) &&
 			    !lc_in_list(pc->tx, pc->n_tx, lcore))
 				pc->workers[pc->n_workers++] = lcore;
 		}
@@ -490,6 +491,9 @@ lc_pipe_tx_unsent(struct rte_mbuf **pkts, uint16_t n, void *arg)
 static void
 lc_pipe_worker_finish(struct lc_ctx *ctx, struct lc_pipe_lcore *pl, bool fini)
 {
+	/* offloaded jobs come back (their answers go out through TX) before
+	 * the service lets go of its connections */
+	lc_off_reactor_stop(ctx->off);
 	stk_tcp_state_counts(ctx->stk, ctx->tcp_at_stop);
 	ctx->tcp_at_stop_valid = true;
 	if (fini && lc_pipe_fini_cb != NULL)
@@ -568,6 +572,11 @@ lc_pipe_main(void *arg)
 			stk_set_time(ctx->stk, t);
 			lc_msg_poll(ctx);
 			n = lc_pipe_work_stage(ctx, pl);
+			if (unlikely(lc_off_pending(ctx->off))) {
+				stk_tx_hold(ctx->stk);
+				work += lc_off_poll_slow(ctx->off);
+				stk_tx_release(ctx->stk);
+			}
 			now = rte_rdtsc();
 			lc_role_count(ctx, LC_ROLE_WORKER, n, now - t);
 			work += n;

@@ -183,6 +183,7 @@ lc_rtc_main(void *arg)
 	struct rte_mbuf *pkts[STK_BURST_MAX];
 	uint64_t prev, now, last_drain, last_timer;
 	uint16_t i, nb, total;
+	unsigned int done;
 	int ret;
 
 	RTE_SET_USED(arg);
@@ -195,6 +196,7 @@ lc_rtc_main(void *arg)
 				ctx->lcore_id, strerror(-ret));
 			lc_failed = 1;
 			lc_stop();
+			lc_off_reactor_stop(ctx->off);
 			return ret;
 		}
 	}
@@ -215,6 +217,13 @@ lc_rtc_main(void *arg)
 			total += nb;
 			stk_input_burst(ctx->stk, q->port_id, pkts, nb);
 		}
+		done = 0;
+		if (unlikely(lc_off_pending(ctx->off))) {
+			/* the answers of the jobs that came back leave as one burst */
+			stk_tx_hold(ctx->stk);
+			done = lc_off_poll_slow(ctx->off);
+			stk_tx_release(ctx->stk);
+		}
 		if (unlikely(prev - last_drain >= ctx->drain_tsc)) {
 			lc_flush(ctx);
 			last_drain = prev;
@@ -227,7 +236,7 @@ lc_rtc_main(void *arg)
 		/* One TSC read per iteration: an iteration is busy when it
 		 * received something, and its whole cost (RX, stack, TX) goes
 		 * to the packets it received. */
-		if (total != 0) {
+		if (total != 0 || done != 0) {
 			ctx->stats.rx_pkts += total;
 			ctx->stats.busy_cycles += now - prev;
 		} else {
@@ -236,6 +245,10 @@ lc_rtc_main(void *arg)
 		ctx->stats.loops++;
 		prev = lc_idle(ctx, total, now, last_timer + ctx->timer_tsc);
 	}
+	/* jobs still out come back, and their answers go out, before the
+	 * service lets go of its connections */
+	stk_set_time(ctx->stk, rte_rdtsc());
+	lc_off_reactor_stop(ctx->off);
 	lc_flush(ctx);
 	stk_tcp_state_counts(ctx->stk, ctx->tcp_at_stop);
 	ctx->tcp_at_stop_valid = true;
@@ -350,6 +363,25 @@ lc_ctx_stack_create(struct lc_ctx *ctx, const struct lc_conf *conf, int socket, 
 	return 0;
 }
 
+/* Offload lanes for every lcore that runs a stack (the reactors); worker
+ * lcores must be none of the loop lcores. */
+static int
+lc_off_attach(const struct lc_conf *conf, char *err, size_t errlen)
+{
+	unsigned int reactors[RTE_MAX_LCORE] = {0}, n = 0, k;
+	int ret;
+
+	for (k = 0; k < lc_n_loops; k++)
+		if (lc_ctxs[lc_loop_ids[k]] != NULL && lc_ctxs[lc_loop_ids[k]]->stk != NULL)
+			reactors[n++] = lc_loop_ids[k];
+	ret = lc_off_setup(&conf->off, reactors, n, lc_loop_ids, lc_n_loops, err, errlen);
+	if (ret != 0)
+		return ret;
+	for (k = 0; k < n; k++)
+		lc_ctxs[reactors[k]]->off = lc_off_reactor_of(reactors[k]);
+	return 0;
+}
+
 int
 lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 {
@@ -362,8 +394,11 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 	lc_init_cb = conf->lcore_init;
 	lc_fini_cb = conf->lcore_fini;
 	lc_cb_arg = conf->arg;
-	if (conf->mode == LC_MODE_PIPELINE)
-		return lc_pipe_setup(conf, err, errlen);
+	if (conf->mode == LC_MODE_PIPELINE) {
+		int ret = lc_pipe_setup(conf, err, errlen);
+
+		return ret != 0 ? ret : lc_off_attach(conf, err, errlen);
+	}
 	lc_n_loops = lc_map_lcores(conf->map, conf->n_map, lc_loop_ids);
 
 	for (k = 0; k < lc_n_loops; k++) {
@@ -389,7 +424,7 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 		for (p = 0; p < conf->n_ports; p++)
 			next_txq[p]++;
 	}
-	return 0;
+	return lc_off_attach(conf, err, errlen);
 }
 
 int
@@ -398,6 +433,16 @@ lc_launch(void)
 	unsigned int k, main_lcore = rte_get_main_lcore();
 	int ret;
 
+	/* offload workers first: a loop may submit from its first packet */
+	for (k = 0; k < RTE_MAX_LCORE; k++) {
+		if (k == main_lcore || !lc_off_is_worker(k))
+			continue;
+		ret = rte_eal_remote_launch(lc_off_worker_main, NULL, k);
+		if (ret != 0) {
+			lc_stop();
+			return ret;
+		}
+	}
 	for (k = 0; k < lc_n_loops; k++) {
 		if (lc_loop_ids[k] == main_lcore)
 			continue;
@@ -424,7 +469,9 @@ lc_run(void)
 
 	/* The main lcore runs a loop of its own when the mapping gives it
 	 * queues; otherwise it just waits (the stats thread keeps time). */
-	if (ret == 0 && lc_ctxs[rte_get_main_lcore()] != NULL) {
+	if (ret == 0 && lc_off_is_worker(rte_get_main_lcore())) {
+		lc_off_worker_main(NULL);
+	} else if (ret == 0 && lc_ctxs[rte_get_main_lcore()] != NULL) {
 		if (lc_pipe_active())
 			lc_pipe_main(NULL);
 		else
@@ -441,6 +488,7 @@ lc_teardown(void)
 
 	lc_read_lock_acquire();
 	lc_pipe_teardown();
+	lc_off_teardown();
 	for (k = 0; k < lc_n_loops; k++) {
 		struct lc_ctx *ctx = lc_ctxs[lc_loop_ids[k]];
 

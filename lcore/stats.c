@@ -60,6 +60,7 @@ lc_snapshot_take(struct lc_snapshot *s)
 	}
 	lc_stats_total(&st, drops);
 	s->n_rings = lc_pipe_ring_stats(s->rings, LC_PIPE_MAX_RINGS);
+	lc_off_snapshot(&s->off);
 	s->drops = 0;
 	for (i = 0; i < STK_DROP_MAX; i++)
 		s->drops += drops[i];
@@ -111,6 +112,7 @@ lc_stats_print_interval(const struct lc_snapshot *start, const struct lc_snapsho
 	}
 	fprintf(out, "  | drops +%" PRIu64 "  mbufs in use %u\n", now->drops - prev->drops,
 		mbufs_in_use());
+	lc_off_print_interval(&prev->off, &now->off, out);
 	fflush(out);
 }
 
@@ -235,6 +237,7 @@ lc_stats_print_summary(const struct lc_snapshot *start, const struct lc_snapshot
 	fprintf(out, "\n");
 	lc_print_tcp_states(out);
 	lc_print_idle(start, end, out);
+	lc_off_print_summary(&start->off, &end->off, out);
 	fprintf(out, "  drops:");
 	for (i = 0, k = 0; i < STK_DROP_MAX; i++)
 		if (drops[i] != 0) {
@@ -350,6 +353,7 @@ lc_tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	lc_stats_total(&st, drops);
 	lc_pipe_tel_rings(d);
+	lc_off_tel(d);
 	rte_spinlock_unlock(&lc_read_lock);
 
 	c = rte_tel_data_alloc();

@@ -243,6 +243,19 @@ stk_input_burst(struct stk_ctx *ctx, uint16_t port_id, struct rte_mbuf **pkts, u
 }
 
 void
+stk_tx_hold(struct stk_ctx *ctx)
+{
+	ctx->in_burst = true;
+}
+
+void
+stk_tx_release(struct stk_ctx *ctx)
+{
+	ctx->in_burst = false;
+	stk_flush(ctx);
+}
+
+void
 stk_timer_run(struct stk_ctx *ctx)
 {
 	stk_arp_timer(ctx);

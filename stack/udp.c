@@ -74,6 +74,60 @@ stk_udp_swap_ports(struct rte_udp_hdr *udp)
 	udp->dst_port = p;
 }
 
+/* The reply to a received datagram, in place, with @len payload bytes. */
+static void
+stk_udp_reply_build(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,
+		    struct rte_ipv4_hdr *ip, uint16_t len)
+{
+	struct rte_udp_hdr *udp;
+
+	ip = stk_ip4_reply_prep(ctx, ifx, m, ip, STK_IP4_HLEN + STK_UDP_HLEN + len);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	stk_udp_swap_ports(udp);
+	udp->dgram_len = rte_cpu_to_be_16(STK_UDP_HLEN + len);
+	m->data_len = STK_HDRS_UDP + len;
+	m->pkt_len = m->data_len;
+	stk_udp_out_cksum(ifx, m, ip, udp);
+}
+
+int
+stk_udp_reply_deferred(struct stk_ctx *ctx, uint16_t port_id, struct rte_mbuf *m, uint16_t len)
+{
+	const struct stk_if *ifx = NULL;
+	struct rte_ipv4_hdr *ip;
+	size_t room;
+	uint16_t i, hl;
+
+	if (ctx == NULL || m == NULL) {
+		rte_pktmbuf_free(m);
+		return -EINVAL;
+	}
+	for (i = 0; i < ctx->n_ifs; i++)
+		if (ctx->ifs[i].port_id == port_id)
+			ifx = &ctx->ifs[i];
+	if (unlikely(ifx == NULL || m->nb_segs != 1 ||
+		     m->data_len < STK_ETH_HLEN + STK_IP4_HLEN + STK_UDP_HLEN)) {
+		stk_drop(ctx, m, STK_DROP_UDP_SVC_DROP);
+		return -EINVAL;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, STK_ETH_HLEN);
+	hl = rte_ipv4_hdr_len(ip);
+	/* the room udp_rx offered: from the payload to the buffer's end */
+	room = (size_t)((uint8_t *)m->buf_addr + m->buf_len -
+			(rte_pktmbuf_mtod(m, uint8_t *) + STK_ETH_HLEN + hl + STK_UDP_HLEN));
+	room = RTE_MIN(room, (size_t)(ifx->mtu - STK_IP4_HLEN - STK_UDP_HLEN));
+	if (unlikely(m->data_len < STK_ETH_HLEN + hl + STK_UDP_HLEN || len > room)) {
+		stk_drop(ctx, m, STK_DROP_UDP_SVC_DROP);
+		return -EINVAL;
+	}
+	stk_udp_reply_build(ctx, ifx, m, ip, len);
+	ctx->stats.udp_tx++;
+	stk_tx(ctx, ifx->idx, m);
+	if (!ctx->in_burst)
+		stk_flush(ctx);
+	return 0;
+}
+
 bool
 stk_udp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,
 	      struct rte_ipv4_hdr *ip)
@@ -143,13 +197,7 @@ stk_udp_input(struct stk_ctx *ctx, const struct stk_if *ifx, struct rte_mbuf *m,
 	case STK_UDP_REPLY:
 		if (unlikely(msg.len > msg.room))
 			return stk_drop(ctx, m, STK_DROP_UDP_SVC_DROP);
-		ip = stk_ip4_reply_prep(ctx, ifx, m, ip, STK_IP4_HLEN + STK_UDP_HLEN + msg.len);
-		udp = (struct rte_udp_hdr *)(ip + 1);
-		stk_udp_swap_ports(udp);
-		udp->dgram_len = rte_cpu_to_be_16(STK_UDP_HLEN + msg.len);
-		m->data_len = STK_HDRS_UDP + msg.len;
-		m->pkt_len = m->data_len;
-		stk_udp_out_cksum(ifx, m, ip, udp);
+		stk_udp_reply_build(ctx, ifx, m, ip, msg.len);
 		break;
 	case STK_UDP_CONSUMED:
 		return true;

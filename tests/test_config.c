@@ -212,6 +212,24 @@ check_shipped(const char *name, const struct app_config *c)
 		assert_int_equal(c->pipe_workers.n, 2);
 		assert_int_equal(c->pipe_workers.ids[1], 2);
 		assert_int_equal(c->pipe_ring_size, 1024);
+	} else if (strcmp(name, "offload.ini") == 0) {
+		assert_string_equal(c->service, "http");
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		assert_non_null(f);
+		app_config_dump(c, f); /* http's own keys, as the service has them */
+		fclose(f);
+		assert_non_null(strstr(buf, "\n[http]\n"));
+		assert_non_null(strstr(buf, "\nhttp_work_path = /work\nhttp_work_lane = 1\n"));
+		free(buf);
+		assert_int_equal(c->off_lcores.n, 1);
+		assert_int_equal(c->off_lcores.ids[0], 2);
+		assert_int_equal(c->off_lanes, 2);
+		assert_int_equal(c->off_lane_size, 4);
+		assert_int_equal(c->off_on_full[0], 0);
+		assert_int_equal(c->off_on_full[1], 0);
 	} else if (strcmp(name, "memif.ini") == 0) {
 		assert_string_equal(c->ports[0].dev,
 				    "net_memif0,role=server,socket=/run/sluice/memif.sock");
@@ -223,8 +241,8 @@ static void
 test_every_shipped_file_parses(void **state)
 {
 	static const char *const expected[] = {"default.ini.in", "tap.ini", "af_packet.ini",
-					       "pci.ini", "memif.ini"};
-	bool found[5] = {false};
+					       "pci.ini", "memif.ini", "offload.ini"};
+	bool found[6] = {false};
 	glob_t g;
 	size_t i, j;
 
@@ -243,13 +261,13 @@ test_every_shipped_file_parses(void **state)
 		assert_true(cfg.n_ports >= 1);
 		snprintf(copy, sizeof(copy), "%s", g.gl_pathv[i]);
 		name = basename(copy);
-		for (j = 0; j < 5; j++)
+		for (j = 0; j < RTE_DIM(expected); j++)
 			if (strcmp(name, expected[j]) == 0)
 				found[j] = true;
 		check_shipped(name, &cfg);
 		assert_roundtrip(&cfg);
 	}
-	for (j = 0; j < 5; j++)
+	for (j = 0; j < RTE_DIM(expected); j++)
 		if (!found[j])
 			fail_msg("configs/%s missing", expected[j]);
 	globfree(&g);
@@ -1339,6 +1357,45 @@ test_pipeline_worker_overlap(void **state)
 	expect_ok(PORT0 "[pipeline]\nrx_lcores = 0\ntx_lcores = 0\nworker_lcores = 1\n");
 }
 
+/* [offload] (issue 9): per-lane lists, lanes of the services, the worker
+ * lcores against the other roles. */
+static void
+test_offload_keys(void **state)
+{
+	(void)state;
+	expect_ok(PORT0 "[offload]\nlcores = 2\nlanes = 3\npolicy = weighted\n"
+		  "weights = 8, 2\non_full = reject,run_inline\n");
+	assert_int_equal(cfg.off_policy, 1);
+	assert_int_equal(cfg.off_weights[0], 8);
+	assert_int_equal(cfg.off_weights[1], 2);
+	assert_int_equal(cfg.off_weights[2], 2); /* the last value repeats */
+	assert_int_equal(cfg.off_on_full[0], 0);
+	assert_int_equal(cfg.off_on_full[1], 1);
+	assert_int_equal(cfg.off_on_full[2], 1);
+	expect_ok(PORT0 "[offload]\nlanes = 2\n[sluice]\nservice = http\n[service]\n"
+		  "http_work_path = /w\nhttp_work_lane = 1\n");
+	expect_ok(PORT0 "[offload]\nlanes = 2\n[sluice]\nservice = udp-work\n[udp-work]\n"
+		  "udp_heavy_lane = 1\n");
+	expect_fail(PORT0 "[offload]\nlanes = 9\n", "[offload] lanes = 9: out of range");
+	expect_fail(PORT0 "[offload]\nweights = 1,2\n",
+		    "[offload] weights: 2 values but [offload] lanes = 1");
+	expect_fail(PORT0 "[offload]\nlanes = 2\nweights = 1,x\n",
+		    "weight 1 'x': must be a number 1..1000");
+	expect_fail(PORT0 "[offload]\non_full = drop\n",
+		    "lane 0 'drop': must be reject or run_inline");
+	expect_fail(PORT0 "[sluice]\nservice = http\n[service]\nhttp_work_lane = 1\n",
+		    "[http] http_work_lane = 1: no such lane, [offload] lanes = 1");
+	expect_fail(PORT0 "[sluice]\nservice = udp-work\n[udp-work]\nudp_heavy_lane = 2\n",
+		    "[udp-work] udp_heavy_lane = 2: no such lane, [offload] lanes = 1");
+	expect_fail(PORT0 "[sluice]\nservice = http\n[service]\nhttp_work_path = work\n",
+		    "does not start with '/'");
+	expect_fail(PORT0 "[offload]\nlcores = 1\n[pipeline]\nworker_lcores = 1\n",
+		    "[offload] lcores: lcore 1 is also in [pipeline] worker_lcores");
+	expect_fail(PORT0 "[sluice]\nlcore_map = (0,0,1)\n[offload]\nlcores = 1\n",
+		    "[offload] lcores: lcore 1 polls an RX queue");
+	expect_fail(PORT0 "[offload]\nlcores = 0-8\n", "[offload] lcores: 9 lcores, at most 8");
+}
+
 static void
 test_pipeline_help_and_dump(void **state)
 {
@@ -1419,6 +1476,7 @@ main(void)
 		cmocka_unit_test(test_pipeline_defaults),
 		cmocka_unit_test(test_pipeline_keys),
 		cmocka_unit_test(test_pipeline_worker_overlap),
+		cmocka_unit_test(test_offload_keys),
 		cmocka_unit_test(test_pipeline_help_and_dump),
 	};
 

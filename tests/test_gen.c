@@ -819,6 +819,66 @@ test_opts_errors_name_the_problem(void **state)
 	expect_bad(REQ "stray", "unexpected argument 'stray'");
 }
 
+/* --mix: shares interleaved evenly, markers in the first payload byte,
+ * replies sorted back into their class, bad mixes refused. */
+static void
+test_pkt_mix_classes(void **state)
+{
+	static struct gen_pkt_tmpl t;
+	struct gen_pkt_match mt;
+	struct gen_pkt_conf c;
+	struct gen_reply r;
+	uint8_t f[GEN_MAX_FRAME], marker[GEN_MAX_CLASSES];
+	uint16_t share[GEN_MAX_CLASSES];
+	unsigned int count[3] = {0}, i, run = 0, max_run = 0;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(gen_opts_parse_mix("L:97,H:1,M:2", marker, share, GEN_MAX_CLASSES, err,
+					    sizeof(err)),
+			 3);
+	assert_int_equal(marker[1], 'H');
+	assert_int_equal(share[2], 2);
+	pkt_conf(&c, 64, 1, 16);
+	c.n_classes = 3;
+	memcpy(c.marker, marker, 3);
+	memcpy(c.share, share, sizeof(share[0]) * 3);
+	assert_int_equal(gen_pkt_tmpl_init(&t, &c, err, sizeof(err)), 0);
+	assert_int_equal(t.mix_len, 100);
+	gen_pkt_match_init(&mt, &t);
+	for (i = 0; i < 1000; i++) {
+		gen_pkt_build(&t, f, i % 16, 2, i, 1000 + i);
+		assert_int_equal(f[GEN_OFF_PAYLOAD], marker[t.mix[i % 100]]);
+		echo(f);
+		assert_int_equal(gen_pkt_parse(f, 64, &mt, &r), GEN_RX_REPLY);
+		assert_int_equal(r.cls, t.mix[i % 100]);
+		assert_int_equal(r.seq, i);
+		count[r.cls]++;
+		run = r.cls == 0 ? run + 1 : 0;
+		max_run = run > max_run ? run : max_run;
+	}
+	assert_int_equal(count[0], 970);
+	assert_int_equal(count[1], 10);
+	assert_int_equal(count[2], 20);
+	assert_true(max_run <= 60); /* the rare classes are spread, not bunched */
+	/* a marker that is no class's is not a reply */
+	gen_pkt_build(&t, f, 0, 2, 0, 1);
+	f[GEN_OFF_PAYLOAD] = 'Z';
+	memset(f + GEN_OFF_UDP + 6, 0, 2); /* no UDP checksum (RFC 768) */
+	echo(f);
+	assert_int_equal(gen_pkt_parse(f, 64, &mt, &r), GEN_RX_BAD_PAYLOAD);
+
+	assert_int_equal(gen_opts_parse_mix("L:99,L:1", marker, share, 8, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(gen_opts_parse_mix("L:0", marker, share, 8, err, sizeof(err)), -EINVAL);
+	assert_int_equal(gen_opts_parse_mix("L:999,H:2", marker, share, 8, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(gen_opts_parse_mix("LH:1", marker, share, 8, err, sizeof(err)), -EINVAL);
+	assert_int_equal(gen_opts_parse_mix("L:1,", marker, share, 8, err, sizeof(err)), -EINVAL);
+	assert_int_equal(gen_opts_parse_mix("", marker, share, 8, err, sizeof(err)), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -831,6 +891,7 @@ main(void)
 		cmocka_unit_test(test_pkt_build_fields_and_checksums),
 		cmocka_unit_test(test_pkt_restamp),
 		cmocka_unit_test(test_pkt_echo_round_trip),
+		cmocka_unit_test(test_pkt_mix_classes),
 		cmocka_unit_test(test_pkt_parse_rejects),
 		cmocka_unit_test(test_pkt_parse_byte_flips),
 		cmocka_unit_test(test_pkt_arp_extra_addresses),

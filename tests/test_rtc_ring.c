@@ -20,6 +20,7 @@
 #include "dp.h"
 #include "fixture.h"
 #include "lc.h"
+#include "ring_port.h"
 #include "sluice_service.h"
 
 #define RING_SIZE 4096
@@ -65,58 +66,18 @@ setup(void **state)
 	static unsigned int seq;
 	struct rt *rt = calloc(1, sizeof(*rt));
 	char name[RTE_ETH_NAME_MAX_LEN], err[512];
-	struct dp_port_params pp = {
-		.name = "port0", .n_rxq = 1, .n_txq = 1, .rxd = 512, .txd = 512, .mtu = 1500,
-	};
 	int ret;
 
 	assert_non_null(rt);
-	snprintf(name, sizeof(name), "rt_pool%u", seq);
+	snprintf(name, sizeof(name), "rt_pool%u", seq++);
 	rt->mp = fx_mempool(name, 16383);
 	assert_non_null(rt->mp);
 	rt->baseline = fx_in_use(rt->mp);
-	snprintf(name, sizeof(name), "rt_rx%u", seq);
-	rt->rx = rte_ring_create(name, RING_SIZE, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "rt_tx%u", seq);
-	rt->tx = rte_ring_create(name, RING_SIZE, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	assert_non_null(rt->rx);
-	assert_non_null(rt->tx);
-	snprintf(name, sizeof(name), "sl_ring%u", seq++);
-	ret = rte_eth_from_rings(name, &rt->rx, 1, &rt->tx, 1, 0);
-	assert_true(ret >= 0);
-	/* The ethdev's name is the driver's, not ours: find it by id. */
-	assert_int_equal(rte_eth_dev_get_name_by_port(ret, name), 0);
-
-	ret = dp_port_find("port0", name, &rt->port, err, sizeof(err));
-	assert_int_equal(ret, 0);
-	pp.dev = name;
-	ret = dp_port_setup(&pp, &rt->port, rt->mp, err, sizeof(err));
-	if (ret != 0)
-		fail_msg("%s", err);
+	fx_ring_port_open("rt", rt->mp, RING_SIZE, &rt->rx, &rt->tx, &rt->port);
 
 	rt->svc = sl_service_find("udp-echo");
 	assert_non_null(rt->svc);
-	rt->lconf.burst = 32;
-	rt->lconf.tx_drain_us = 100;
-	rt->lconf.n_map = 1;
-	rt->lconf.map[0] = (struct lc_map_entry){.port = 0, .queue = 0, .lcore = rte_lcore_id()};
-	rt->lconf.n_ports = 1;
-	rt->lconf.ifs[0] = (struct stk_if_conf){
-		.port_id = rt->port.port_id,
-		.mac = fx_mac_us,
-		.ip = fx_ip(FX_IP_US),
-		.prefix_len = FX_PREFIX,
-		.mtu = 1500,
-	};
-	rt->lconf.stk.arp_entries = 64;
-	rt->lconf.stk.arp_timeout_ms = 60000;
-	rt->lconf.stk.arp_retry_ms = 1000;
-	rt->lconf.stk.arp_retries = 3;
-	rt->lconf.stk.arp_pending_max = 64;
-	rt->lconf.stk.icmp_rate = 100;
-	rt->lconf.stk.icmp_burst = 10;
-	rt->lconf.stk.ttl = 64;
-	rt->lconf.mp[0] = rt->mp;
+	fx_lc_conf_init(&rt->lconf, &rt->port, rt->mp, rte_lcore_id());
 	rt->lconf.lcore_init = svc_init;
 	rt->lconf.lcore_fini = svc_fini;
 	rt->lconf.arg = (void *)(uintptr_t)rt->svc;
@@ -133,19 +94,11 @@ static int
 teardown(void **state)
 {
 	struct rt *rt = *state;
-	struct rte_mbuf *m;
 
 	rte_pktmbuf_free_bulk(rt->out, rt->out_count);
 	lc_teardown();
-	dp_port_close(&rt->port);
-	/* net_ring does not own the rings: empty them ourselves. */
-	while (rte_ring_dequeue(rt->rx, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
-	while (rte_ring_dequeue(rt->tx, (void **)&m) == 0)
-		rte_pktmbuf_free(m);
+	fx_ring_port_close(&rt->port, rt->rx, rt->tx);
 	fx_assert_baseline(rt->mp, rt->baseline);
-	rte_ring_free(rt->rx);
-	rte_ring_free(rt->tx);
 	rte_mempool_free(rt->mp);
 	free(rt);
 	return 0;

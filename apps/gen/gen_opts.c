@@ -33,6 +33,7 @@ enum gen_opt_id {
 	OPT_TXD,
 	OPT_LCORES,
 	OPT_JSON,
+	OPT_MIX,
 	OPT_HELP,
 };
 
@@ -72,6 +73,9 @@ static const struct gen_opt_def {
 	 "who does what: '1:tx,2:rx', '1' (= 1:txrx); default: "
 	 "every worker lcore txrx, or the main lcore alone"},
 	{"json", OPT_JSON, "FILE", "also write the report as JSON ('-' = stdout)"},
+	{"mix", OPT_MIX, "M:SHARE,...",
+	 "request classes, e.g. L:99,H:1: the first payload byte is the class's marker, "
+	 "SHARE its relative share; the report gives each class's round trips and loss"},
 	{"help", OPT_HELP, NULL, "this text"},
 };
 
@@ -307,6 +311,63 @@ gen_opts_parse_layout(const char *s, struct gen_layout *l, int max, char *err, s
 				return -EINVAL;
 			}
 		}
+	}
+	return n;
+}
+
+int
+gen_opts_parse_mix(const char *s, uint8_t *marker, uint16_t *share, int max, char *err,
+		   size_t errlen)
+{
+	const char *p = s;
+	unsigned int total = 0;
+	int n = 0, i;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		unsigned long v;
+		char *end;
+
+		if (len < 3 || p[1] != ':' || !isprint((unsigned char)p[0]) || p[0] == ',' ||
+		    p[0] == ':' || !isdigit((unsigned char)p[2])) {
+			snprintf(err, errlen,
+				 "--mix '%s': entry '%.*s': give MARKER:SHARE, a printable "
+				 "character and a number (e.g. L:99,H:1)",
+				 s, (int)len, p);
+			return -EINVAL;
+		}
+		errno = 0;
+		v = strtoul(p + 2, &end, 10);
+		if (end != p + len || errno != 0 || v < 1 || v > GEN_MIX_SLOTS) {
+			snprintf(err, errlen, "--mix '%s': share '%.*s' must be 1..%u", s,
+				 (int)(len - 2), p + 2, GEN_MIX_SLOTS);
+			return -EINVAL;
+		}
+		for (i = 0; i < n; i++)
+			if (marker[i] == (uint8_t)p[0]) {
+				snprintf(err, errlen, "--mix '%s': marker '%c' appears twice", s,
+					 p[0]);
+				return -EINVAL;
+			}
+		if (n == max) {
+			snprintf(err, errlen, "--mix '%s': more than %d classes", s, max);
+			return -EINVAL;
+		}
+		total += (unsigned int)v;
+		marker[n] = (uint8_t)p[0];
+		share[n] = (uint16_t)v;
+		n++;
+		p += len;
+		if (*p == ',' && *++p == '\0') {
+			snprintf(err, errlen, "--mix '%s': trailing comma", s);
+			return -EINVAL;
+		}
+	}
+	if (n == 0 || total > GEN_MIX_SLOTS) {
+		snprintf(err, errlen, "--mix '%s': %s", s,
+			 n == 0 ? "empty; give e.g. L:99,H:1"
+				: "shares add up to more than " RTE_STR(GEN_MIX_SLOTS));
+		return -EINVAL;
 	}
 	return n;
 }
@@ -557,6 +618,13 @@ gen_opts_parse(struct gen_opts *o, int argc, char **argv, FILE *out, char *err, 
 			if (optarg[0] == '\0' || strlen(optarg) >= sizeof(o->json))
 				return bad(err, errlen, name, optarg, "empty or too long");
 			snprintf(o->json, sizeof(o->json), "%s", optarg);
+			break;
+		case OPT_MIX:
+			ret = gen_opts_parse_mix(optarg, o->marker, o->share, GEN_MAX_CLASSES, err,
+						 errlen);
+			if (ret < 0)
+				return -EINVAL;
+			o->n_classes = (uint8_t)ret;
 			break;
 		case OPT_HELP:
 		case 'h':

@@ -22,6 +22,9 @@ extern "C" {
 #define GEN_DEV_LEN 512
 #define GEN_PATH_LEN 1024
 #define GEN_MAX_LAYOUT 128
+/** Request classes of a --mix; their shares add up to at most this. */
+#define GEN_MAX_CLASSES 8
+#define GEN_MIX_SLOTS 1000
 
 /** What an lcore of the layout does. */
 enum gen_role {
@@ -60,6 +63,11 @@ struct gen_opts {
 	char json[GEN_PATH_LEN]; /**< --json FILE, "" = none, "-" = stdout */
 	uint16_t n_layout;	 /**< --lcores; 0 = default (see gen_opts_usage) */
 	struct gen_layout layout[GEN_MAX_LAYOUT];
+	/** --mix M:SHARE,...: request classes; n_classes = 0: one class, no
+	 *  marker (the payload starts 'S' 'L' 'G') */
+	uint8_t n_classes;
+	uint8_t marker[GEN_MAX_CLASSES]; /**< first payload byte of the class */
+	uint16_t share[GEN_MAX_CLASSES]; /**< relative share, >= 1 */
 };
 
 /** Defaults of every option (no port, no addresses). */
@@ -83,6 +91,15 @@ int gen_opts_parse_layout(const char *s, struct gen_layout *l, int max, char *er
  * optional k, M or G suffix ("250k", "1.5M"). @return 0 or -EINVAL.
  */
 int gen_opts_parse_rate(const char *s, uint64_t *pps);
+
+/**
+ * Parse a request mix "L:99,H:1": per class a one-character payload
+ * marker (printable, not ',' or ':', distinct) and a share (1..1000, all
+ * together at most GEN_MIX_SLOTS). @return number of classes, or -EINVAL
+ * with a message in @p err.
+ */
+int gen_opts_parse_mix(const char *s, uint8_t *marker, uint16_t *share, int max, char *err,
+		       size_t errlen);
 
 void gen_opts_usage(FILE *out);
 

@@ -69,9 +69,44 @@ gen_pkt_tmpl_init(struct gen_pkt_tmpl *t, const struct gen_pkt_conf *c, char *er
 		snprintf(err, errlen, "%u source addresses run past 255.255.255.255", c->n_src_ips);
 		return -EINVAL;
 	}
+	if (c->n_classes > GEN_PKT_MAX_CLASSES) {
+		snprintf(err, errlen, "%u request classes, at most %u", c->n_classes,
+			 GEN_PKT_MAX_CLASSES);
+		return -EINVAL;
+	}
+	for (i = 0, ports = 0; i < c->n_classes; i++) {
+		if (c->share[i] == 0) {
+			snprintf(err, errlen, "request class %u has share 0", i);
+			return -EINVAL;
+		}
+		ports += c->share[i];
+	}
+	if (ports > GEN_PKT_MIX_SLOTS) {
+		snprintf(err, errlen, "request class shares add up to %u, at most %u", ports,
+			 GEN_PKT_MIX_SLOTS);
+		return -EINVAL;
+	}
 
 	memset(t, 0, sizeof(*t));
 	t->c = *c;
+	t->mix_len = (uint16_t)ports;
+	{
+		/* smooth weighted round robin: each class's requests spread
+		 * evenly over the cycle of mix_len slots */
+		int32_t cur[GEN_PKT_MAX_CLASSES] = {0};
+		uint32_t slot, k, best;
+
+		for (slot = 0; slot < t->mix_len; slot++) {
+			best = 0;
+			for (k = 0; k < c->n_classes; k++) {
+				cur[k] += c->share[k];
+				if (cur[k] > cur[best])
+					best = k;
+			}
+			cur[best] -= (int32_t)t->mix_len;
+			t->mix[slot] = (uint8_t)best;
+		}
+	}
 	eth->dst_addr = c->dst_mac;
 	eth->src_addr = c->src_mac;
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
@@ -107,6 +142,11 @@ gen_pkt_match_init(struct gen_pkt_match *mt, const struct gen_pkt_tmpl *t)
 	mt->port_lo = c->src_port;
 	mt->port_hi = (uint16_t)(c->src_port + ports - 1);
 	mt->our_mac = c->src_mac;
+	memset(mt->cls_of, -1, sizeof(mt->cls_of));
+	if (c->n_classes == 0)
+		mt->cls_of[GEN_MAGIC0] = 0;
+	for (ports = 0; ports < c->n_classes; ports++)
+		mt->cls_of[c->marker[ports]] = (int8_t)ports;
 }
 
 void
@@ -125,7 +165,7 @@ gen_pkt_build(const struct gen_pkt_tmpl *t, uint8_t *buf, uint32_t flow, uint8_t
 	sport = rte_cpu_to_be_16(port_h);
 	memcpy(buf + GEN_OFF_IP + offsetof(struct rte_ipv4_hdr, src_addr), &sip, sizeof(sip));
 	memcpy(buf + GEN_OFF_UDP + offsetof(struct rte_udp_hdr, src_port), &sport, sizeof(sport));
-	pl[0] = GEN_MAGIC0;
+	pl[0] = t->mix_len != 0 ? t->c.marker[t->mix[seq % t->mix_len]] : GEN_MAGIC0;
 	pl[1] = GEN_MAGIC1;
 	pl[2] = GEN_MAGIC2;
 	pl[3] = tx_id;
@@ -240,9 +280,10 @@ gen_pkt_parse(const uint8_t *f, uint32_t len, const struct gen_pkt_match *mt, st
 			return GEN_RX_BAD_CKSUM;
 	}
 	pl = (const uint8_t *)(udp + 1);
-	if (ulen - sizeof(*udp) < GEN_PAYLOAD_LEN || pl[0] != GEN_MAGIC0 || pl[1] != GEN_MAGIC1 ||
+	if (ulen - sizeof(*udp) < GEN_PAYLOAD_LEN || mt->cls_of[pl[0]] < 0 || pl[1] != GEN_MAGIC1 ||
 	    pl[2] != GEN_MAGIC2)
 		return GEN_RX_BAD_PAYLOAD;
+	r->cls = (uint8_t)mt->cls_of[pl[0]];
 	r->tx_id = pl[3];
 	memcpy(&r->seq, pl + 4, sizeof(r->seq));
 	memcpy(&r->tsc, pl + 12, sizeof(r->tsc));

@@ -70,6 +70,10 @@ enum gen_rx {
 /** Counter name of @p k, e.g. "reply_bad_cksum"; NULL if out of range. */
 const char *gen_rx_name(enum gen_rx k);
 
+/** Most request classes (sluice-gen --mix). */
+#define GEN_PKT_MAX_CLASSES 8
+#define GEN_PKT_MIX_SLOTS 1000
+
 struct gen_pkt_conf {
 	struct rte_ether_addr src_mac;
 	struct rte_ether_addr dst_mac;
@@ -81,6 +85,12 @@ struct gen_pkt_conf {
 	uint32_t n_flows;   /**< >= 1; src_port + (n_flows-1)/n_src_ips <= 65535 */
 	uint16_t frame_len; /**< GEN_MIN_FRAME..GEN_MAX_FRAME */
 	uint8_t ttl;
+	/** Request classes: 0 = one, payload starts with the magic 'S'; else
+	 *  request seq belongs to class mix[seq % mix_len], and its first
+	 *  payload byte is that class's marker instead of 'S'. */
+	uint8_t n_classes;
+	uint8_t marker[GEN_PKT_MAX_CLASSES];
+	uint16_t share[GEN_PKT_MAX_CLASSES];
 };
 
 /** Built once by gen_pkt_tmpl_init(); read-only afterwards (any lcore). */
@@ -88,12 +98,15 @@ struct gen_pkt_tmpl {
 	struct gen_pkt_conf c;
 	uint16_t ip_sum;  /**< ones' complement sum of the IPv4 header, src and cksum zero */
 	uint16_t udp_sum; /**< of pseudo-header, UDP header and payload, varying parts zero */
+	uint16_t mix_len; /**< sum of the shares; 0 = no classes */
+	uint8_t mix[GEN_PKT_MIX_SLOTS]; /**< class of each slot, shares interleaved */
 	uint8_t frame[GEN_MAX_FRAME];
 };
 
 /** What a reply carries. */
 struct gen_reply {
 	uint8_t tx_id;
+	uint8_t cls; /**< request class (0 without classes) */
 	uint64_t seq;
 	uint64_t tsc;
 };
@@ -107,6 +120,7 @@ struct gen_pkt_match {
 	uint16_t port_lo; /**< our source ports, inclusive */
 	uint16_t port_hi;
 	struct rte_ether_addr our_mac;
+	int8_t cls_of[256]; /**< class of a first payload byte; -1 = not ours */
 };
 
 /**

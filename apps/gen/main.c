@@ -70,6 +70,7 @@ struct gen_lstats {
 	uint64_t rx_pkts; /* every frame received */
 	uint64_t rx_kind[GEN_RX_MAX];
 	uint64_t rx_reordered; /* a reply older than one already seen from its tx_id */
+	uint64_t rx_cls[GEN_PKT_MAX_CLASSES]; /* replies per request class (--mix) */
 	uint64_t rx_ts_future; /* a reply stamped later than its arrival (TSC skew) */
 	uint64_t ctl_tx_full;  /* ARP answers the TX ring refused */
 	/* Loop iterations longer than GEN_STALL_US: the lcore did not run
@@ -107,6 +108,7 @@ struct gen_lcore {
 	uint64_t next_seq[GEN_MAX_TX];
 	alignas(RTE_CACHE_LINE_SIZE) struct gen_lstats st;
 	alignas(RTE_CACHE_LINE_SIZE) struct gen_hist hist;
+	struct gen_hist *cls_hist; /* --mix: one per class, else NULL */
 };
 
 static struct gen_opts opts;
@@ -280,11 +282,17 @@ gen_rx_burst(struct gen_lcore *c, uint16_t q)
 		c->st.rx_kind[k]++;
 		switch (k) {
 		case GEN_RX_REPLY:
-			if (likely(r.tsc <= now)) {
-				gen_hist_record(&c->hist, gen_tsc_to_ns(now - r.tsc, c->ns_mult));
-			} else {
-				gen_hist_record(&c->hist, 0);
-				c->st.rx_ts_future++;
+			{
+				uint64_t ns = 0;
+
+				if (likely(r.tsc <= now))
+					ns = gen_tsc_to_ns(now - r.tsc, c->ns_mult);
+				else
+					c->st.rx_ts_future++;
+				gen_hist_record(&c->hist, ns);
+				c->st.rx_cls[r.cls]++;
+				if (c->cls_hist != NULL)
+					gen_hist_record(&c->cls_hist[r.cls], ns);
 			}
 			if (likely(r.seq >= c->next_seq[r.tx_id]))
 				c->next_seq[r.tx_id] = r.seq + 1;
@@ -598,6 +606,9 @@ struct gen_total {
 	uint64_t stalls, stall_ticks, max_gap;
 	uint64_t t0, t1;
 	struct gen_hist *hist;
+	/* --mix: per class requests sent, replies and round trips */
+	uint64_t cls_tx[GEN_PKT_MAX_CLASSES], cls_rx[GEN_PKT_MAX_CLASSES];
+	struct gen_hist *cls_hist;
 	uint64_t drops[STK_DROP_MAX];
 	struct stk_stats stk;
 	struct rte_eth_stats ps;
@@ -674,6 +685,26 @@ report_text(const struct gen_total *t, FILE *out)
 			(double)t->hist->max / 1e3, gen_hist_mean(t->hist) / 1e3);
 	else
 		fprintf(out, "  %-15s (no replies)\n", "");
+	for (k = 0; k < opts.n_classes; k++) {
+		const struct gen_hist *h = &t->cls_hist[k];
+		int64_t cl = (int64_t)(t->cls_tx[k] - t->cls_rx[k]);
+		char name[32];
+
+		snprintf(name, sizeof(name), "class '%c' %u", opts.marker[k], opts.share[k]);
+		if (h->count == 0) {
+			fprintf(out, "  %-15s (no replies; %" PRIu64 " sent)\n", name, t->cls_tx[k]);
+			continue;
+		}
+		fprintf(out,
+			"  %-15s %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f  sent %" PRIu64
+			" lost %" PRId64 " (%.4f %%)\n",
+			name, (double)h->min / 1e3, (double)gen_hist_percentile(h, 50) / 1e3,
+			(double)gen_hist_percentile(h, 90) / 1e3,
+			(double)gen_hist_percentile(h, 99) / 1e3,
+			(double)gen_hist_percentile(h, 99.9) / 1e3, (double)h->max / 1e3,
+			gen_hist_mean(h) / 1e3, t->cls_tx[k], cl > 0 ? cl : 0,
+			t->cls_tx[k] && cl > 0 ? 100.0 * (double)cl / (double)t->cls_tx[k] : 0.0);
+	}
 	fprintf(out, "  rx frames %" PRIu64 ":", t->rx_pkts);
 	for (k = 0; k < GEN_RX_MAX; k++)
 		if (t->kinds[k] != 0)
@@ -774,6 +805,25 @@ report_json(const struct gen_total *t, const char *path)
 		gen_hist_percentile(t->hist, 90), gen_hist_percentile(t->hist, 99),
 		gen_hist_percentile(t->hist, 99.9), t->hist->max, gen_hist_mean(t->hist),
 		t->hist->overflow);
+	fprintf(f, "  \"classes\": [");
+	for (k = 0; k < opts.n_classes; k++) {
+		const struct gen_hist *h = &t->cls_hist[k];
+		int64_t cl = (int64_t)(t->cls_tx[k] - t->cls_rx[k]);
+
+		fprintf(f,
+			"%s\n    {\"marker\": \"%c\", \"share\": %u, \"sent\": %" PRIu64
+			", \"received\": %" PRIu64 ", \"lost\": %" PRId64 ", \"loss_pct\": %.6f"
+			", \"latency_ns\": {\"samples\": %" PRIu64 ", \"min\": %" PRIu64
+			", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64
+			", \"p999\": %" PRIu64 ", \"max\": %" PRIu64 ", \"mean\": %.1f}}",
+			k ? "," : "", opts.marker[k] == '"' || opts.marker[k] == '\\' ? '?' : opts.marker[k],
+			opts.share[k], t->cls_tx[k], t->cls_rx[k], cl > 0 ? cl : 0,
+			t->cls_tx[k] && cl > 0 ? 100.0 * (double)cl / (double)t->cls_tx[k] : 0.0,
+			h->count, h->count ? h->min : 0, gen_hist_percentile(h, 50),
+			gen_hist_percentile(h, 90), gen_hist_percentile(h, 99),
+			gen_hist_percentile(h, 99.9), h->max, gen_hist_mean(h));
+	}
+	fprintf(f, "%s],\n", opts.n_classes ? "\n  " : "");
 	fprintf(f,
 		"  \"stalls\": {\"threshold_us\": %u, \"count\": %" PRIu64 ", \"total_ms\": %.3f"
 		", \"longest_us\": %.1f},\n",
@@ -957,6 +1007,9 @@ main(int argc, char **argv)
 	pc.n_flows = opts.flows;
 	pc.frame_len = opts.size;
 	pc.ttl = 64;
+	pc.n_classes = opts.n_classes;
+	memcpy(pc.marker, opts.marker, sizeof(pc.marker));
+	memcpy(pc.share, opts.share, sizeof(pc.share));
 	if (gen_pkt_tmpl_init(&tmpl, &pc, err, sizeof(err)) != 0) {
 		rte_eal_cleanup();
 		die(EXIT_USAGE, "%s", err);
@@ -987,6 +1040,17 @@ main(int argc, char **argv)
 		c->restamp_ticks = hz / 1000000;
 		c->quota = UINT64_MAX;
 		gen_hist_reset(&c->hist);
+		if (opts.n_classes != 0) {
+			unsigned int j;
+
+			c->cls_hist = rte_zmalloc_socket("gen_cls_hist",
+							 sizeof(*c->cls_hist) * opts.n_classes,
+							 RTE_CACHE_LINE_SIZE, sock);
+			if (c->cls_hist == NULL)
+				die(EXIT_FAIL, "cannot allocate the per-class histograms");
+			for (j = 0; j < opts.n_classes; j++)
+				gen_hist_reset(&c->cls_hist[j]);
+		}
 		if (l->role & GEN_ROLE_TX) {
 			uint64_t r = opts.rate ? gen_split(opts.rate, n_tx, tx_i) : 0;
 
@@ -1117,6 +1181,11 @@ main(int argc, char **argv)
 	if (tot.hist == NULL)
 		die(EXIT_FAIL, "cannot allocate the merged histogram");
 	gen_hist_reset(tot.hist);
+	tot.cls_hist = rte_zmalloc("gen_cls_total", sizeof(*tot.cls_hist) * GEN_PKT_MAX_CLASSES, 0);
+	if (tot.cls_hist == NULL)
+		die(EXIT_FAIL, "cannot allocate the merged histograms");
+	for (k = 0; k < GEN_PKT_MAX_CLASSES; k++)
+		gen_hist_reset(&tot.cls_hist[k]);
 	tot.t0 = UINT64_MAX;
 	for (k = 0; k < RTE_MAX_LCORE; k++) {
 		struct gen_lcore *c = ctxs[k];
@@ -1143,6 +1212,16 @@ main(int argc, char **argv)
 			tot.t1 = RTE_MAX(tot.t1, c->st.tx_end);
 		}
 		gen_hist_merge(tot.hist, &c->hist);
+		for (j = 0; j < opts.n_classes; j++) {
+			uint64_t s, part = c->st.tx_pkts % tmpl.mix_len;
+
+			/* this lcore sent its sequence numbers 0 .. tx_pkts-1 */
+			tot.cls_tx[j] += c->st.tx_pkts / tmpl.mix_len * opts.share[j];
+			for (s = 0; s < part; s++)
+				tot.cls_tx[j] += tmpl.mix[s] == j;
+			tot.cls_rx[j] += c->st.rx_cls[j];
+			gen_hist_merge(&tot.cls_hist[j], &c->cls_hist[j]);
+		}
 		if (c->stk != NULL) {
 			struct stk_stats ss;
 			uint64_t d[STK_DROP_MAX];
@@ -1167,10 +1246,12 @@ main(int argc, char **argv)
 	for (k = 0; k < RTE_MAX_LCORE; k++)
 		if (ctxs[k] != NULL) {
 			stk_free(ctxs[k]->stk);
+			rte_free(ctxs[k]->cls_hist);
 			rte_free(ctxs[k]);
 			ctxs[k] = NULL;
 		}
 	rte_free(tot.hist);
+	rte_free(tot.cls_hist);
 	dp_port_close(&port);
 	leaked = rte_mempool_in_use_count(pool);
 	if (leaked)

@@ -24,6 +24,9 @@
  *             selected service's keys may also be written in [service]
  *   [pipeline] rx_lcores, worker_lcores, tx_lcores (lcore lists "0,2-3"),
  *             ring_size, rx_burst, worker_burst, tx_burst
+ *   [offload] lcores, lanes, lane_size, policy (strict|weighted), weights
+ *             ("8,2,1"), deadline_us, starve_after, on_full
+ *             ("reject,run_inline": one per lane, the last repeats)
  *   [tcp]     max_conns, time_wait_ms, max_time_wait, r2, r2_syn, rto_min_ms,
  *             delack_ms, nagle, keepalive, keepalive_idle, keepalive_intvl,
  *             keepalive_probes, sndbuf, rcvbuf, ooo_bytes, ooo_segs,
@@ -61,6 +64,8 @@ extern "C" {
 #define APP_MAX_QUEUES 64 /**< bound of portN.rxq / portN.txq */
 #define APP_MAX_PIPE_LCORES 16 /**< lcores per pipeline role */
 #define APP_METRICS_LEN 64 /**< [sluice] metrics "ADDR:PORT", NUL included */
+#define APP_MAX_OFF_LANES 8 /**< [offload] lanes */
+#define APP_MAX_OFF_LCORES 8 /**< [offload] lcores */
 
 enum app_mode {
 	APP_MODE_RTC = 0,
@@ -176,6 +181,18 @@ struct app_config {
 	uint32_t idle_polls;          /**< empty iterations before the first sleep */
 	uint32_t idle_sleep_max_us;   /**< longest sleep */
 	uint32_t rss_check;           /**< enum app_rss_check */
+
+	/* [offload] (lc_offload.h); no lcores = off, jobs run inline */
+	struct app_lcore_list off_lcores; /**< offload worker lcores */
+	uint16_t off_lanes;           /**< 1..8, default 1 */
+	uint32_t off_lane_size;       /**< jobs per lane ring, default 256 */
+	unsigned int off_policy;      /**< 0 strict (default), 1 weighted */
+	char off_weights_s[64];       /**< "8,2,1" as given */
+	uint16_t off_weights[APP_MAX_OFF_LANES]; /**< per lane, filled by load */
+	uint32_t off_deadline_us;     /**< 0 = none */
+	uint32_t off_starve_after;    /**< strict: default 16 */
+	char off_on_full_s[96];       /**< "reject,run_inline" as given */
+	uint8_t off_on_full[APP_MAX_OFF_LANES]; /**< 0 reject, 1 run_inline, filled by load */
 
 	/* The selected service ([sluice] service) and its own keys, laid out
 	 * as its cfg_keys say: what sl_service_env.cfg points to. */

@@ -72,7 +72,9 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_lcore.h>
 
+#include "lc_offload.h"
 #include "stk.h"
 
 #ifdef __cplusplus
@@ -105,6 +107,10 @@ enum sl_cfg_type {
 /** Flag of struct sl_cfg_key: an empty value (or def "") means "not set",
  *  stored as zeroes. */
 #define SL_CFG_OPTIONAL 0x2u
+/** Flag of struct sl_cfg_key (SL_CFG_UINT only): the value names an offload
+ *  lane, so the config load checks it is below [offload] lanes (exit 2 and
+ *  one message otherwise). */
+#define SL_CFG_LANE 0x10u
 
 /** One key of a service's config: its declaration, once. */
 struct sl_cfg_key {
@@ -116,7 +122,7 @@ struct sl_cfg_key {
 	const char *help;	   /**< for --help-config */
 	size_t off;		   /**< where the value lives in the service's struct */
 	size_t size;		   /**< and how many bytes it has there */
-	unsigned int flags;	   /**< SL_CFG_OPTIONAL */
+	unsigned int flags;	   /**< SL_CFG_OPTIONAL, SL_CFG_LANE */
 	/** Optional further check of a STRING/TEXT value (as written): 0, or
 	 *  -EINVAL with @p why saying what is wrong (not naming the key). */
 	int (*check)(const char *val, char *why, size_t wl);
@@ -181,6 +187,43 @@ void sl_service_foreach(void (*fn)(const struct sl_service *svc, void *arg), voi
  * mbufs missing, 2 bad usage or config) and may exit with it.
  */
 int sluice_main(int argc, char **argv);
+
+/* ---- offload lanes (lcore/include/lc_offload.h has the whole contract) ----
+ *
+ * A handler on a stack lcore hands the work of a request to a worker lcore
+ * and answers when the result is back:
+ *
+ *     struct lc_off_req job = {
+ *             .fn = my_work,         // int my_work(void *arg): worker lcore, touches arg only
+ *             .arg = my_job,         // lent to the worker until done runs
+ *             .done = my_done,       // void my_done(cookie, arg, fate, result): this lcore
+ *             .cookie = conn_state,
+ *             .lane = 1,             // 0 = highest priority
+ *             .gen = &slot->gen, .gen_val = slot->gen, // optional: cancel on close
+ *     };
+ *     int rc = sl_offload_submit(&job);
+ *
+ * rc 0: queued; 1: ran inline (lane full with on_full = run_inline, or no
+ * [offload] lcores); done is then called exactly once, later, from this
+ * lcore's loop, with fate LC_OFF_DONE, LC_OFF_EXPIRED (waited past
+ * deadline_us, or queued at shutdown) or LC_OFF_CANCELLED (*gen changed:
+ * the connection closed, the slot may be someone else's now: do not touch
+ * it). rc -ENOBUFS: the lane is full, the job was not taken (counted as
+ * rejected), answer 503 or drop; -ESHUTDOWN: sluice is stopping. Data
+ * path: no allocation, lock or syscall.
+ */
+static inline int
+sl_offload_submit(const struct lc_off_req *job)
+{
+	return lc_off_submit(lc_off_reactor_of(rte_lcore_id()), job);
+}
+
+/** Lanes configured ([offload] lanes; 1 without [offload]). */
+static inline unsigned int
+sl_offload_lanes(void)
+{
+	return lc_off_lanes();
+}
 
 #define SL_SERVICE_REGISTER(svc)                                                                   \
 	RTE_INIT(sl_service_register_##svc)                                                        \

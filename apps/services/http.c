@@ -24,6 +24,16 @@
  *
  * Per-connection state comes from a per-lcore array sized by [tcp]
  * max_conns at start-up: nothing is allocated per connection.
+ *
+ * Work path ([service] http_work_path, issue 9): GET (or HEAD) of the path,
+ * optionally with ?n=BYTES, answers 200 with the SHA-256, in hex, of n
+ * bytes that repeat the request target (the path with its query), n from
+ * the query or [service] http_work_bytes. The hash runs as an offload job
+ * on [service] http_work_lane (inline without [offload]); the connection
+ * answers nothing else until it is back, so pipelined requests keep their
+ * order. A full lane, or a job that expired, answers 503 with Retry-After.
+ * A connection that closes while its job is out bumps its slot's
+ * generation: the job completes as cancelled and its result goes nowhere.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +42,7 @@
 
 #include <rte_malloc.h>
 
+#include "sha256.h"
 #include "sluice_service.h"
 
 #define HTTP_MAX_HDR 8192
@@ -42,8 +53,22 @@
  * headers (under 128 bytes) */
 #define HTTP_MAX_RESP (HTTP_BODY_MAX + 257)
 #define HTTP_STATUS_HDR_TOO_BIG 413 /* RFC 6585's 431 not chosen, see above */
+#define HTTP_WORK_MAX (64u << 20) /* most bytes one work request hashes */
+#define HTTP_RETRY_AFTER_S 1
 
 struct http_lcore;
+struct http_conn;
+
+/* One work path request: what the worker reads and writes, nothing else. */
+struct http_job {
+	char target[HTTP_PATH_MAX + 32]; /* the bytes that repeat */
+	uint32_t target_len;
+	uint64_t n;
+	uint8_t digest[SL_SHA256_LEN];
+	bool head, keep;
+	struct http_lcore *hl; /* for the free list, on the stack lcore */
+	struct http_job *next_free;
+};
 
 struct http_conn {
 	struct rte_mbuf *pend; /* received, not yet parsed */
@@ -51,6 +76,9 @@ struct http_conn {
 	uint32_t body_left; /* of the current request, to discard */
 	bool closing;	    /* answered with close: the rest is discarded */
 	bool eof;	    /* the client finished sending */
+	bool waiting;	    /* a work job is out: answer nothing else yet */
+	uint32_t gen;	    /* slot generation: bumped when the connection ends */
+	struct stk_tcp_conn *c;
 	struct http_lcore *hl;
 	struct http_conn *next_free;
 };
@@ -63,6 +91,12 @@ struct http_lcore {
 	char path[HTTP_PATH_MAX + 1];
 	char body[HTTP_BODY_MAX + 1];
 	size_t path_len;
+	char work_path[HTTP_PATH_MAX + 1]; /* "" = no work path */
+	size_t work_path_len;
+	uint8_t work_lane;
+	uint32_t work_bytes;
+	struct http_job *jobs;
+	struct http_job *free_jobs;
 };
 
 struct http_req {
@@ -273,6 +307,8 @@ http_reason(int status)
 		return "Method Not Allowed";
 	case 413:
 		return "Content Too Large";
+	case 503:
+		return "Service Unavailable";
 	default:
 		return "Not Implemented";
 	}
@@ -286,9 +322,10 @@ http_respond(struct http_lcore *hl, struct stk_tcp_conn *c, int status, bool hea
 	int n;
 
 	n = snprintf(hl->resp, sizeof(hl->resp),
-		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s%s"
+		     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s%s%s"
 		     "\r\n%s%s",
 		     status, http_reason(status), blen, status == 405 ? "Allow: GET, HEAD\r\n" : "",
+		     status == 503 ? "Retry-After: " RTE_STR(HTTP_RETRY_AFTER_S) "\r\n" : "",
 		     keep ? "" : "Connection: close\r\n", head ? "" : body,
 		     head || status == 200 ? "" : "\n");
 	if (n > 0 && (size_t)n < sizeof(hl->resp))
@@ -303,6 +340,145 @@ http_is_path(const struct http_lcore *hl, const struct http_req *r)
 	return r->target_len == hl->path_len && memcmp(r->target, hl->path, hl->path_len) == 0;
 }
 
+/* ---- the work path ---- */
+
+/* The target is the work path, alone or with ?n=<digits>: 1, n in *n (0 =
+ * the default); 0 if it is another target; -1 if the query is bad. */
+static int
+http_work_target(const struct http_lcore *hl, const struct http_req *r, uint64_t *n)
+{
+	const char *q = r->target + hl->work_path_len;
+	size_t rest, i;
+
+	if (hl->work_path_len == 0 || r->target_len < hl->work_path_len ||
+	    memcmp(r->target, hl->work_path, hl->work_path_len) != 0)
+		return 0;
+	rest = r->target_len - hl->work_path_len;
+	*n = 0;
+	if (rest == 0)
+		return 1;
+	if (rest < 4 || memcmp(q, "?n=", 3) != 0)
+		return 0;
+	for (i = 3; i < rest; i++) {
+		if (q[i] < '0' || q[i] > '9')
+			return -1;
+		*n = *n * 10 + (uint64_t)(q[i] - '0');
+		if (*n > HTTP_WORK_MAX)
+			return -1;
+	}
+	return *n == 0 ? -1 : 1;
+}
+
+/* Worker lcore (or inline): the job only. */
+static int
+http_work_run(void *arg)
+{
+	struct http_job *j = arg;
+	uint8_t block[4096];
+	struct sl_sha256 s;
+	uint64_t left = j->n;
+	uint32_t k, fill = 0;
+
+	/* a block of whole repetitions of the target, hashed over and over */
+	while (fill + j->target_len <= sizeof(block)) {
+		memcpy(block + fill, j->target, j->target_len);
+		fill += j->target_len;
+	}
+	sl_sha256_init(&s);
+	while (left > 0) {
+		k = (uint32_t)RTE_MIN(left, (uint64_t)fill);
+		sl_sha256_update(&s, block, k);
+		left -= k;
+	}
+	sl_sha256_final(&s, j->digest);
+	return 0;
+}
+
+static void
+http_work_respond(struct http_lcore *hl, struct stk_tcp_conn *c, const struct http_job *j)
+{
+	char hex[2 * SL_SHA256_LEN + 1];
+	int n;
+
+	sl_sha256_hex(j->digest, hex);
+	n = snprintf(hl->resp, sizeof(hl->resp),
+		     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n%s"
+		     "\r\n%s%s",
+		     sizeof(hex), j->keep ? "" : "Connection: close\r\n", j->head ? "" : hex,
+		     j->head ? "" : "\n");
+	if (n > 0 && (size_t)n < sizeof(hl->resp))
+		stk_tcp_send(c, hl->resp, (uint32_t)n);
+}
+
+static void http_process(struct http_conn *hc, struct stk_tcp_conn *c);
+
+/* Stack lcore, from its loop: the job is back. */
+static void
+http_work_done(void *cookie, void *arg, enum lc_off_fate fate, int result)
+{
+	struct http_job *j = arg;
+	struct http_lcore *hl = j->hl;
+	struct http_conn *hc = cookie;
+
+	RTE_SET_USED(result);
+	if (fate != LC_OFF_CANCELLED) {
+		/* the slot is still this connection's (same generation) */
+		hc->waiting = false;
+		if (fate == LC_OFF_DONE)
+			http_work_respond(hl, hc->c, j);
+		else
+			http_respond(hl, hc->c, 503, j->head, j->keep);
+		if (!j->keep)
+			hc->closing = true;
+		http_process(hc, hc->c);
+	}
+	j->next_free = hl->free_jobs;
+	hl->free_jobs = j;
+}
+
+/* Hand the request to a worker: true if it went (answer later), false if
+ * the caller answers now (503 already sent, or computed inline). */
+static bool
+http_work_submit(struct http_conn *hc, struct stk_tcp_conn *c, const struct http_req *r,
+		 uint64_t n, bool keep)
+{
+	struct http_lcore *hl = hc->hl;
+	struct http_job *j = hl->free_jobs;
+	struct lc_off_req req;
+	int rc = -ENOBUFS;
+
+	if (j != NULL) {
+		j->target_len = (uint32_t)RTE_MIN(r->target_len, sizeof(j->target));
+		memcpy(j->target, r->target, j->target_len);
+		j->n = n != 0 ? n : hl->work_bytes;
+		j->head = r->head;
+		j->keep = keep;
+		req = (struct lc_off_req){
+			.fn = http_work_run,
+			.arg = j,
+			.done = http_work_done,
+			.cookie = hc,
+			.lane = hl->work_lane,
+			.gen = &hc->gen,
+			.gen_val = hc->gen,
+		};
+		rc = sl_offload_submit(&req);
+		if (rc == -EINVAL) {
+			/* no lcore loop around this stack (tests): hash now */
+			http_work_run(j);
+			http_work_respond(hl, c, j);
+			return false;
+		}
+	}
+	if (rc < 0) {
+		http_respond(hl, c, 503, r->head, keep);
+		return false;
+	}
+	hl->free_jobs = j->next_free;
+	hc->waiting = true;
+	return true;
+}
+
 static void
 http_release(struct http_conn *hc)
 {
@@ -311,6 +487,8 @@ http_release(struct http_conn *hc)
 	rte_pktmbuf_free(hc->pend);
 	hc->pend = NULL;
 	hc->pend_len = 0;
+	hc->gen++; /* a job still out completes as cancelled */
+	hc->waiting = false;
 	hc->next_free = hl->free;
 	hl->free = hc;
 }
@@ -322,12 +500,15 @@ http_process(struct http_conn *hc, struct stk_tcp_conn *c)
 {
 	struct http_lcore *hl = hc->hl;
 
+	if (hc->waiting)
+		return; /* http_work_done() comes back here */
 	while (hc->pend_len > 0 && !hc->closing) {
 		struct http_req r;
 		const void *src;
 		uint32_t end;
+		uint64_t work_n = 0;
 		bool keep;
-		int st;
+		int st, work = 0;
 
 		if (hc->body_left > 0) {
 			uint32_t n = RTE_MIN(hc->body_left, hc->pend_len);
@@ -355,11 +536,24 @@ http_process(struct http_conn *hc, struct stk_tcp_conn *c)
 		st = http_parse(hl->hdr, &r);
 		if (st == 0 && !r.get && !r.head)
 			st = 405;
+		else if (st == 0 && (work = http_work_target(hl, &r, &work_n)) < 0)
+			st = 400;
 		else if (st == 0)
-			st = http_is_path(hl, &r) ? 200 : 404;
+			st = work || http_is_path(hl, &r) ? 200 : 404;
 		/* RFC 9112 9.3: persistent unless asked otherwise (1.1) or
 		 * asked for (1.0); never after a request we could not frame */
 		keep = (r.v11 ? !r.conn_close : r.conn_keep) && st != 400 && st != 413 && st != 501;
+		if (st == 200 && work > 0) {
+			http_consume(hc, c, end);
+			hc->body_left = (uint32_t)r.content_len;
+			if (http_work_submit(hc, c, &r, work_n, keep))
+				return; /* answered when the job is back */
+			if (!keep) {
+				hc->closing = true;
+				break;
+			}
+			continue;
+		}
 		http_respond(hl, c, st, r.head, keep);
 		http_consume(hc, c, end);
 		if (!keep) {
@@ -368,7 +562,7 @@ http_process(struct http_conn *hc, struct stk_tcp_conn *c)
 		}
 		hc->body_left = (uint32_t)r.content_len;
 	}
-	if (hc->closing || hc->eof) {
+	if ((hc->closing || hc->eof) && !hc->waiting) {
 		/* done: what follows a closing response is not read (the
 		 * stack resets the connection if more comes), the stack sends
 		 * the FIN after the queued responses and owns the rest */
@@ -383,6 +577,9 @@ http_process(struct http_conn *hc, struct stk_tcp_conn *c)
 struct http_cfg {
 	char path[HTTP_PATH_MAX + 1];
 	char body[HTTP_BODY_MAX + 1];
+	char work_path[HTTP_PATH_MAX + 1]; /* "" = no work path */
+	uint8_t work_lane;
+	uint32_t work_bytes;
 };
 
 static const struct sl_cfg_key http_keys[] = {
@@ -396,6 +593,20 @@ static const struct sl_cfg_key http_keys[] = {
 		 "escapes \\n, \\r, \\t and \\\\ (a backslash); in a file, ';' is "
 		 "written \\; and leading or trailing spaces are stripped",
 	 SL_CFG_FIELD(struct http_cfg, body)},
+	/* offload lanes (lcore/include/lc_offload.h) */
+	{"http_work_path", SL_CFG_STRING, .max = HTTP_PATH_MAX, .def = "",
+	 .help = "GET of this path (a query ?n=BYTES allowed) answers 200 with the "
+		 "SHA-256 (hex) of n bytes that repeat the request target, computed as an "
+		 "offloaded job on http_work_lane (inline without [offload]); a full lane "
+		 "answers 503 with Retry-After; empty = no work path",
+	 SL_CFG_FIELD(struct http_cfg, work_path), .flags = SL_CFG_OPTIONAL,
+	 .check = sl_cfg_check_http_path},
+	{"http_work_lane", SL_CFG_UINT, .min = 0, .max = 7, .def = "0",
+	 .help = "offload lane of http_work_path's jobs (below [offload] lanes)",
+	 SL_CFG_FIELD(struct http_cfg, work_lane), .flags = SL_CFG_LANE},
+	{"http_work_bytes", SL_CFG_UINT, .min = 1, .max = 67108864, .def = "65536",
+	 .help = "bytes hashed per work request when its target has no ?n=",
+	 SL_CFG_FIELD(struct http_cfg, work_bytes)},
 };
 
 /* ---- callbacks ---- */
@@ -424,6 +635,24 @@ http_lcore_init(const struct sl_service_env *env, void **state)
 	strcpy(hl->path, path);
 	strcpy(hl->body, body);
 	hl->path_len = strlen(path);
+	strcpy(hl->work_path, cfg->work_path);
+	hl->work_path_len = strlen(hl->work_path);
+	hl->work_lane = cfg->work_lane;
+	hl->work_bytes = cfg->work_bytes;
+	/* one job per connection, and as many again for cancelled ones still
+	 * out; past that a work request gets 503 */
+	hl->jobs = rte_zmalloc_socket("http_jobs", sizeof(*hl->jobs) * 2 * n, RTE_CACHE_LINE_SIZE,
+				      (int)rte_lcore_to_socket_id(env->lcore_id));
+	if (hl->jobs == NULL) {
+		rte_free(hl->conns);
+		rte_free(hl);
+		return -ENOMEM;
+	}
+	for (i = 0; i < 2 * n; i++) {
+		hl->jobs[i].hl = hl;
+		hl->jobs[i].next_free = i + 1 < 2 * n ? &hl->jobs[i + 1] : NULL;
+	}
+	hl->free_jobs = &hl->jobs[0];
 	for (i = 0; i < n; i++)
 		hl->conns[i].next_free = i + 1 < n ? &hl->conns[i + 1] : NULL;
 	hl->free = &hl->conns[0];
@@ -438,6 +667,7 @@ http_lcore_fini(void *state)
 
 	if (hl == NULL)
 		return;
+	rte_free(hl->jobs);
 	rte_free(hl->conns);
 	rte_free(hl);
 }
@@ -448,12 +678,17 @@ http_accept(void *state, struct stk_tcp_conn *c, void **conn_arg)
 	struct http_lcore *hl = state;
 	struct http_conn *hc = hl->free;
 
-	RTE_SET_USED(c);
 	if (hc == NULL)
 		return -ENOMEM;
 	hl->free = hc->next_free;
-	memset(hc, 0, sizeof(*hc));
+	{
+		uint32_t gen = hc->gen; /* the slot's, across connections */
+
+		memset(hc, 0, sizeof(*hc));
+		hc->gen = gen;
+	}
 	hc->hl = hl;
+	hc->c = c;
 	*conn_arg = hc;
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "lc_offload.h"
 #include "stk.h"
 
 #ifdef __cplusplus
@@ -112,6 +113,7 @@ struct lc_ctx {
 	uint32_t idle_polls;
 	uint32_t idle_sleep_us;
 	uint32_t idle_sleep_max_us;
+	struct lc_off_reactor *off; /**< offload lanes of this stack lcore (lc_offload.h) */
 	alignas(RTE_CACHE_LINE_SIZE) struct lc_stats stats;
 	/** Drops made outside a stack (pipeline RX and TX lcores). */
 	uint64_t drops[STK_DROP_MAX];
@@ -136,6 +138,9 @@ struct lc_pipe_conf {
 	uint16_t rx_burst;     /**< rte_eth_rx_burst() size on RX lcores */
 	uint16_t worker_burst; /**< packets a worker takes from one ring at a time */
 	uint16_t tx_burst;     /**< packets a TX lcore takes from one ring; TX buffer size */
+	/** Lcores the default worker list leaves out (offload workers). */
+	uint16_t n_skip;
+	uint16_t skip[LC_PIPE_MAX_LCORES];
 };
 
 struct lc_conf {
@@ -163,6 +168,8 @@ struct lc_conf {
 	uint8_t idle_adaptive;
 	uint32_t idle_polls;
 	uint32_t idle_sleep_max_us;
+	/** Offload lanes ([offload]); n_workers = 0: jobs run inline. */
+	struct lc_off_conf off;
 };
 
 /** The lcores that run loops, in id order; set by lc_setup(). */
@@ -244,6 +251,7 @@ struct lc_snapshot {
 	uint64_t drops;
 	unsigned int n_rings; /**< pipeline mode */
 	struct lc_ring_stats rings[LC_PIPE_MAX_RINGS];
+	struct lc_off_snap off; /**< offload lanes and workers */
 };
 void lc_snapshot_take(struct lc_snapshot *s);
 void lc_stats_print_interval(const struct lc_snapshot *start, const struct lc_snapshot *prev,

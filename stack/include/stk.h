@@ -106,7 +106,9 @@ extern "C" {
 	X(TCP_NO_ACK, "tcp_no_ack")                                                                \
 	X(TCP_BAD_ACK, "tcp_bad_ack")                                                              \
 	X(TCP_OOO_LIMIT, "tcp_ooo_limit")                                                          \
-	X(TCP_CLOSED, "tcp_data_after_close")
+	X(TCP_CLOSED, "tcp_data_after_close")                                                    \
+	X(OFFLOAD_LANE_FULL, "offload_lane_full")                                                  \
+	X(OFFLOAD_EXPIRED, "offload_expired")
 
 enum stk_drop {
 #define STK_DROP_ENUM(id, name) STK_DROP_##id,
@@ -272,6 +274,15 @@ void stk_set_time(struct stk_ctx *ctx, uint64_t now);
  */
 uint16_t stk_input_burst(struct stk_ctx *ctx, uint16_t port_id, struct rte_mbuf **pkts, uint16_t n);
 
+/**
+ * Hold what is sent from outside stk_input_burst() (a service answering
+ * from a callback its lcore's loop runs, e.g. offloaded jobs coming back)
+ * until stk_tx_release(), which hands it to the tx callback as one burst
+ * instead of one call per packet. Owning lcore, outside stk_input_burst().
+ */
+void stk_tx_hold(struct stk_ctx *ctx);
+void stk_tx_release(struct stk_ctx *ctx);
+
 /** Timers (ARP retries and expiry). Call from the loop, e.g. every ~10 ms. */
 void stk_timer_run(struct stk_ctx *ctx);
 
@@ -350,6 +361,18 @@ int stk_udp_unbind(struct stk_ctx *ctx, uint16_t port);
  */
 int stk_udp_send(struct stk_ctx *ctx, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
 		 struct rte_mbuf *m);
+
+/**
+ * Answer a datagram later: @p m is one a service kept (STK_UDP_CONSUMED
+ * from its udp_rx), untouched but for its payload, which now holds the
+ * reply's @p len bytes (at most the msg->room it had). Addresses and ports
+ * are swapped as for STK_UDP_REPLY and the reply leaves on @p port_id (the
+ * msg->port_id it arrived on). Owning lcore, inside or outside a burst.
+ * The stack owns @p m afterwards. @return 0, or -EINVAL if dropped
+ * (counted as udp_service_drop).
+ */
+int stk_udp_reply_deferred(struct stk_ctx *ctx, uint16_t port_id, struct rte_mbuf *m,
+			   uint16_t len);
 
 /* ---- checksums ---- */
 

@@ -57,7 +57,7 @@ def main():
         libs = glob.glob(os.path.join(dest, "**", "libsluice.so*"), recursive=True)
         check("sluice.pc, libsluice.so and include/sluice/ installed",
               len(pcs) == 1 and libs and
-              sorted(map(os.path.basename, headers)) == ["sluice_service.h", "stk.h", "stk_tcp.h"],
+              sorted(map(os.path.basename, headers)) == ["lc_offload.h", "sluice_service.h", "stk.h", "stk_tcp.h"],
               f"pc {pcs} libs {libs} headers {headers}")
         if not pcs:
             return 1
