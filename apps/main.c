@@ -637,7 +637,7 @@ main(int argc, char **argv)
 			       i, LC_RSS_CHECK_SAMPLES);
 			continue;
 		}
-		if (ret == -ENOTSUP && cfg.rss_check == APP_RSS_CHECK_REFUSE) {
+		if (ret == -ENOTSUP && !(cfg.rss_check == APP_RSS_CHECK_SOFTWARE && pipeline)) {
 			/* e.g. net_tap, whose queues the kernel fills: nothing
 			 * to check against, so say so rather than refuse */
 			fprintf(stderr,
