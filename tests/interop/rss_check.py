@@ -16,6 +16,7 @@ exits 0 only if every check passed, 77 (skipped) without root.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -29,6 +30,7 @@ PASS = "RSS keeps both directions"
 
 
 def run(exe, tag, dev, sets, mode="rtc"):
+    tag = "%d_%s" % (os.getpid(), tag)
     argv = [exe, "-l", "0,1", "--no-pci", "--in-memory", "--file-prefix", "sl_rss_%s" % tag,
             "--log-level", "*:error", "--", "--mode", mode, "--set", "port0.dev=" + dev,
             "--set", "port0.ip=10.198.0.1/24", "--set", "sluice.duration=1",
@@ -36,6 +38,7 @@ def run(exe, tag, dev, sets, mode="rtc"):
     for s in sets:
         argv += ["--set", s]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    shutil.rmtree("/var/run/dpdk/sl_rss_%s" % tag, ignore_errors=True)
     return p.returncode, p.stdout + p.stderr
 
 
