@@ -661,6 +661,15 @@ sluice_main(int argc, char **argv)
 			       i, LC_RSS_CHECK_SAMPLES);
 			continue;
 		}
+		if (ret == -ENOTSUP && !(cfg.rss_check == APP_RSS_CHECK_SOFTWARE && pipeline)) {
+			/* e.g. net_tap, whose queues the kernel fills: nothing
+			 * to check against, so say so rather than refuse */
+			fprintf(stderr,
+				"sluice: port%d: %s; starting unchecked (stack counter "
+				"tcp_not_owner counts TCP segments that reach the wrong lcore)\n",
+				i, err);
+			continue;
+		}
 		if (cfg.rss_check == APP_RSS_CHECK_SOFTWARE && pipeline) {
 			lc_rss_software(ports[i].port_id);
 			printf("sluice: port%d: %s; rss_check = software: workers are chosen by "

@@ -24,6 +24,7 @@ only if every check passed, 77 (skipped) without root or promtool.
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -97,6 +98,7 @@ def expect_exit2(t, exe, prefix, value, name, needle):
             "--log-level", "*:error", "--", "--set", "sluice.metrics=" + value,
             "--set", "sluice.duration=1", "--set", "sluice.stats_interval=0"]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    shutil.rmtree("/var/run/dpdk/%sx" % prefix, ignore_errors=True)
     out = p.stdout + p.stderr
     t.check("%s: exit 2 naming %r" % (name, needle), p.returncode == 2 and needle in out,
             "rc=%d %s" % (p.returncode, out[-500:]))
