@@ -30,6 +30,13 @@
 #define KV_EVICT_TRIES 32
 #define KV_HDR sizeof(struct kv_item)
 
+enum kv_chunk {
+	KV_CHUNK_FREE,
+	KV_CHUNK_ALLOC,	  /* from kv_store_alloc(), not put yet */
+	KV_CHUNK_LINKED,  /* in the table */
+	KV_CHUNK_RETIRED, /* in the defer queue */
+};
+
 struct kv_class {
 	uint32_t size;
 	struct kv_item *free; /* via h_next */
@@ -47,6 +54,8 @@ struct kv_store {
 	size_t arena_len;
 	uint32_t page_size;
 	uint32_t pages_total, pages_used;
+	uint8_t *page_cls; /* owner class of each page */
+	uint32_t steal_next;
 	uint32_t item_max;
 	uint64_t cas_next;
 	uint64_t flush_cas;  /* items with a lower CAS are flushed */
@@ -90,6 +99,7 @@ dq_free(void *p, void *e, unsigned int n)
 		struct kv_item *it = items[i];
 		struct kv_class *c = &s->cls[it->cls];
 
+		it->linked = KV_CHUNK_FREE;
 		it->h_next = c->free;
 		c->free = it;
 	}
@@ -123,13 +133,14 @@ lru_push(struct kv_store *s, struct kv_item *it)
 	c->head = it;
 	if (c->tail == NULL)
 		c->tail = it;
-	it->lru_time = __atomic_load_n(&it->atime, __ATOMIC_RELAXED);
+	__atomic_store_n(&it->ref, 0, __ATOMIC_RELAXED);
 }
 
 /* Back to the slab once no reader can hold it. */
 static void
 retire(struct kv_store *s, struct kv_item *it)
 {
+	it->linked = KV_CHUNK_RETIRED;
 	if (rte_rcu_qsbr_dq_enqueue(s->dq, &it) == 0)
 		return;
 	/* queue full even after its own reclaim: wait for the readers (they
@@ -162,7 +173,6 @@ unlink_at(struct kv_store *s, struct kv_item **pp, struct kv_item *it)
 {
 	__atomic_store_n(pp, it->h_next, __ATOMIC_RELEASE);
 	lru_unlink(s, it);
-	it->linked = 0;
 	s->st.curr_items--;
 	s->st.bytes -= item_total(it->nkey, it->nbytes);
 	retire(s, it);
@@ -182,7 +192,7 @@ static void
 link_at(struct kv_store *s, struct kv_item **pp, struct kv_item *old, struct kv_item *nw)
 {
 	nw->cas = ++s->cas_next;
-	nw->linked = 1;
+	nw->linked = KV_CHUNK_LINKED;
 	nw->h_next = old != NULL ? old->h_next : NULL;
 	if (old == NULL) {
 		/* at the head: readers see the new item or not, both fine */
@@ -198,31 +208,100 @@ link_at(struct kv_store *s, struct kv_item **pp, struct kv_item *old, struct kv_
 	s->st.bytes += item_total(nw->nkey, nw->nbytes);
 	if (old != NULL) {
 		lru_unlink(s, old);
-		old->linked = 0;
 		s->st.curr_items--;
 		s->st.bytes -= item_total(old->nkey, old->nbytes);
 		retire(s, old);
 	}
 }
 
-static bool
-class_grow(struct kv_store *s, struct kv_class *c)
+static void
+page_carve(struct kv_store *s, struct kv_class *c, uint32_t pg)
 {
-	uint8_t *page;
+	uint8_t *page = s->arena + (size_t)pg * s->page_size;
 	uint32_t off;
 
-	if (s->pages_used == s->pages_total)
-		return false;
-	page = s->arena + (size_t)s->pages_used * s->page_size;
-	s->pages_used++;
+	s->page_cls[pg] = (uint8_t)(c - s->cls);
 	c->pages++;
 	for (off = 0; off + c->size <= s->page_size; off += c->size) {
 		struct kv_item *it = (struct kv_item *)(void *)(page + off);
 
 		it->cls = (uint8_t)(c - s->cls);
+		it->linked = KV_CHUNK_FREE;
 		it->h_next = c->free;
 		c->free = it;
 	}
+}
+
+static bool
+class_grow(struct kv_store *s, struct kv_class *c)
+{
+	if (s->pages_used == s->pages_total)
+		return false;
+	page_carve(s, c, s->pages_used++);
+	return true;
+}
+
+/* Move a page of another class to @c: its items are evicted, its free
+ * chunks leave that class's free list, and after a grace period (no
+ * reader can still be in it) it is carved for @c. false if every page
+ * holds a chunk that is allocated but not put yet, or belongs to @c. */
+static bool
+page_steal(struct kv_store *s, struct kv_class *c)
+{
+	uint32_t want = (uint32_t)(c - s->cls), i, pg = 0, off;
+	struct kv_class *v;
+	struct kv_item **fp;
+	uint8_t *page;
+	bool found = false;
+
+	/* every retired chunk back on its free list first */
+	rte_rcu_qsbr_synchronize(s->qs, RTE_QSBR_THRID_INVALID);
+	rte_rcu_qsbr_dq_reclaim(s->dq, KV_DQ_SIZE, NULL, NULL, NULL);
+	for (i = 0; i < s->pages_used && !found; i++) {
+		pg = (s->steal_next + i) % s->pages_used;
+		if (s->page_cls[pg] == want)
+			continue;
+		v = &s->cls[s->page_cls[pg]];
+		page = s->arena + (size_t)pg * s->page_size;
+		found = true;
+		for (off = 0; off + v->size <= s->page_size && found; off += v->size) {
+			const struct kv_item *it = (const struct kv_item *)(const void *)(page + off);
+
+			if (it->linked == KV_CHUNK_ALLOC || it->linked == KV_CHUNK_RETIRED)
+				found = false;
+		}
+	}
+	if (!found)
+		return false;
+	s->steal_next = pg + 1;
+	v = &s->cls[s->page_cls[pg]];
+	page = s->arena + (size_t)pg * s->page_size;
+	for (off = 0; off + v->size <= s->page_size; off += v->size) {
+		struct kv_item *it = (struct kv_item *)(void *)(page + off);
+		struct kv_item **pp;
+
+		if (it->linked != KV_CHUNK_LINKED)
+			continue;
+		pp = chain_find(s, it->hv, it->key, it->nkey);
+		if (*pp == it)
+			__atomic_store_n(pp, it->h_next, __ATOMIC_RELEASE);
+		lru_unlink(s, it);
+		it->linked = KV_CHUNK_FREE;
+		s->st.curr_items--;
+		s->st.bytes -= item_total(it->nkey, it->nbytes);
+		s->st.evictions++;
+	}
+	for (fp = &v->free; *fp != NULL;) {
+		uint8_t *p = (uint8_t *)*fp;
+
+		if (p >= page && p < page + s->page_size)
+			*fp = (*fp)->h_next;
+		else
+			fp = &(*fp)->h_next;
+	}
+	v->pages--;
+	rte_rcu_qsbr_synchronize(s->qs, RTE_QSBR_THRID_INVALID);
+	page_carve(s, c, pg);
 	return true;
 }
 
@@ -241,8 +320,7 @@ class_evict(struct kv_store *s, struct kv_class *c, uint32_t now)
 			unlink_item(s, it);
 			return true;
 		}
-		if (__atomic_load_n(&it->atime, __ATOMIC_RELAXED) != it->lru_time &&
-		    tries < KV_EVICT_TRIES - 1) {
+		if (__atomic_load_n(&it->ref, __ATOMIC_RELAXED) && tries < KV_EVICT_TRIES - 1) {
 			lru_unlink(s, it);
 			lru_push(s, it);
 			continue;
@@ -269,17 +347,20 @@ alloc_locked(struct kv_store *s, uint32_t total, uint32_t now)
 	if (c->free == NULL && !class_grow(s, c)) {
 		rte_rcu_qsbr_dq_reclaim(s->dq, KV_DQ_SIZE, NULL, NULL, NULL);
 		if (c->free == NULL) {
-			if (!class_evict(s, c, now))
+			if (class_evict(s, c, now)) {
+				/* what was evicted is ours once the readers moved on */
+				rte_rcu_qsbr_synchronize(s->qs, RTE_QSBR_THRID_INVALID);
+				rte_rcu_qsbr_dq_reclaim(s->dq, KV_DQ_SIZE, NULL, NULL, NULL);
+			} else if (!page_steal(s, c)) {
 				return NULL;
-			/* what was evicted is ours once the readers moved on */
-			rte_rcu_qsbr_synchronize(s->qs, RTE_QSBR_THRID_INVALID);
-			rte_rcu_qsbr_dq_reclaim(s->dq, KV_DQ_SIZE, NULL, NULL, NULL);
+			}
 		}
 	}
 	it = c->free;
 	if (it == NULL)
 		return NULL;
 	c->free = it->h_next;
+	it->linked = KV_CHUNK_ALLOC;
 	return it;
 }
 
@@ -319,13 +400,14 @@ kv_store_create(const struct kv_store_conf *conf)
 		;
 	s->mask = nb - 1;
 	s->buckets = calloc(nb, sizeof(*s->buckets));
+	s->page_cls = calloc(s->pages_total, 1);
 	s->arena = mmap(NULL, s->arena_len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s->arena == MAP_FAILED)
 		s->arena = NULL;
 	qsz = rte_rcu_qsbr_get_memsize(conf->max_threads);
 	s->qs = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(qsz, RTE_CACHE_LINE_SIZE));
-	if (s->buckets == NULL || s->arena == NULL || s->qs == NULL ||
+	if (s->buckets == NULL || s->page_cls == NULL || s->arena == NULL || s->qs == NULL ||
 	    rte_rcu_qsbr_init(s->qs, conf->max_threads) != 0)
 		goto fail;
 	snprintf(name, sizeof(name), "kv_dq%u", __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
@@ -361,6 +443,7 @@ kv_store_free(struct kv_store *s)
 	if (s->arena != NULL)
 		munmap(s->arena, s->arena_len);
 	free(s->buckets);
+	free(s->page_cls);
 	free(s);
 }
 
@@ -404,6 +487,8 @@ kv_store_get(struct kv_store *s, const char *key, uint8_t nkey, uint32_t now)
 			return NULL;
 		if (it->atime != now)
 			__atomic_store_n(&it->atime, now, __ATOMIC_RELAXED);
+		if (!__atomic_load_n(&it->ref, __ATOMIC_RELAXED))
+			__atomic_store_n(&it->ref, 1, __ATOMIC_RELAXED);
 		return it;
 	}
 	return NULL;
@@ -434,7 +519,7 @@ kv_store_alloc(struct kv_store *s, const char *key, uint8_t nkey, uint32_t flags
 	it->time = now;
 	it->atime = now;
 	it->cas = 0;
-	it->linked = 0;
+	it->ref = 0;
 	it->prev = it->next = NULL;
 	memcpy(it->key, key, nkey);
 	memcpy(kv_item_value(it) + nbytes, "\r\n", 2);
@@ -447,6 +532,7 @@ release_locked(struct kv_store *s, struct kv_item *it)
 {
 	struct kv_class *c = &s->cls[it->cls];
 
+	it->linked = KV_CHUNK_FREE;
 	it->h_next = c->free;
 	c->free = it;
 }

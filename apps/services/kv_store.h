@@ -16,7 +16,8 @@
  * - Memory: [kv] memory_mb of pages carved into size classes (growth
  *   1.25, as memcached's slabs); a class out of chunks evicts from its own
  *   LRU tail (second chance: an item read since it was queued moves to the
- *   head once instead). Items that expired or were flushed are freed
+ *   head once instead), and a class with nothing to evict takes a page
+ *   from another class (its items evicted, after a grace period). Items that expired or were flushed are freed
  *   lazily (a set, delete or eviction that meets them) and by
  *   kv_store_expire_step().
  *
@@ -43,12 +44,12 @@ struct kv_item {
 	uint32_t exptime; /* absolute Unix time; 0 = never; atomic */
 	uint32_t time;	  /* stored at */
 	uint32_t atime;	  /* last read (relaxed) */
-	uint32_t lru_time; /* atime when it was queued */
 	uint32_t flags;
 	uint32_t nbytes; /* value bytes; "\r\n" follows them */
 	uint8_t nkey;
 	uint8_t cls;
-	uint8_t linked;
+	uint8_t linked; /* enum kv_chunk: free, allocated, linked, retired */
+	uint8_t ref;	/* read since it was queued in the LRU (second chance) */
 	char key[]; /* nkey bytes, then the value */
 };
 
