@@ -82,6 +82,8 @@ rec_get_key(void *arg, const struct kv_req *q, const char *key, uint8_t nkey)
 	if (rec_pause(r))
 		return KV_PAUSE;
 	rec_add(r, "[key %d %.*s e=%d]", q->cmd, nkey, key, q->exptime);
+	if (memchr(key, '\0', nkey) != NULL)
+		rec_add(r, "(nul %u)", nkey);
 	return KV_OK;
 }
 
@@ -270,6 +272,17 @@ test_proto_limits(void **state)
 	assert_non_null(strstr(rec_b.trace, "[key 0 key0599 e=0][end][req 23"));
 	assert_non_null(strstr(rec_b.trace, "[key 0 key0000 e=0][key 0 key0001 e=0]"));
 	feed(&rec_a, big, n, 0, 0);
+	assert_string_equal(rec_a.trace, rec_b.trace);
+	/* NUL bytes inside a streamed key stay in it, wherever the line is
+	 * cut (fuzz_kv_proto: regress/fuzz_kv_proto/get_stream_nul_in_key) */
+	n = (size_t)snprintf(big, sizeof(big), "gat 5");
+	for (i = 0; i < 400; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, " key%04d", i);
+	memset(big + n - 7, '\0', 3);
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "\r\n");
+	feed(&rec_b, big, n, n, 0);
+	assert_non_null(strstr(rec_b.trace, "(nul 7)"));
+	feed(&rec_a, big, n, 1, 0);
 	assert_string_equal(rec_a.trace, rec_b.trace);
 	/* keys: 250 bytes fine, 251 refused before any value */
 	n = (size_t)snprintf(big, sizeof(big), "get a %0250d %0251d\r\n", 0, 0);

@@ -361,8 +361,7 @@ get_start(struct kv_proto *p, char *s, bool eol)
 			x++;
 		if (!eol && *x != ' ')
 			return 0;
-		if (*x == ' ')
-			*x++ = '\0';
+		/* the token ends at a space: strtol stops there */
 		if (!s_i32(e, &r->exptime)) {
 			say(p, S_BAD_EXPTIME);
 			return -1;
@@ -605,7 +604,7 @@ get_step(struct kv_proto *p)
 	char *s = p->line + p->pos, *end = p->line + p->len, *e;
 	int rc;
 
-	while (s < end && (*s == ' ' || (p->get_eol && *s == '\0')))
+	while (s < end && *s == ' ')
 		s++;
 	if (s == end) {
 		if (!p->get_eol) {
@@ -627,9 +626,10 @@ get_step(struct kv_proto *p)
 		e++;
 	if (e - s > KV_KEY_MAX) {
 		say(p, S_BAD_FORMAT);
-		if (!p->get_eol)
-			return KV_CLOSE; /* the rest of the line cannot be found */
-		to_line(p);
+		if (p->get_eol)
+			to_line(p);
+		else
+			p->st = KV_PS_SKIP; /* the rest of the line, wherever it ends */
 		return GS_NEXT;
 	}
 	if (e == end && !p->get_eol) {
@@ -723,13 +723,17 @@ kv_proto_feed(struct kv_proto *p, const void *buf, size_t len)
 				if (take_line(p, in + off, len - off, &n))
 					p->get_eol = true;
 				off += n;
-				if (!p->get_eol && p->len == KV_LINE_MAX + 2 &&
-				    memchr(p->line, ' ', p->len) == NULL) {
-					say(p, S_BAD_FORMAT);
-					p->st = KV_PS_CLOSED;
-				}
 			}
 			break;
+		case KV_PS_SKIP: {
+			const uint8_t *nl = off < len ? memchr(in + off, '\n', len - off) : NULL;
+
+			if (nl == NULL)
+				return len;
+			off = (size_t)(nl - in) + 1;
+			to_line(p);
+			break;
+		}
 		case KV_PS_REQ:
 			rc = p->ops->request(p->arg, &p->req);
 			if (rc == KV_PAUSE)
@@ -758,7 +762,7 @@ kv_proto_feed(struct kv_proto *p, const void *buf, size_t len)
 		case KV_PS_DATA:
 		case KV_PS_SWALLOW:
 			n = len - off < p->left ? len - off : (size_t)p->left;
-			if (p->dst != NULL) {
+			if (n > 0 && p->dst != NULL) {
 				memcpy(p->dst, in + off, n);
 				p->dst += n;
 			}

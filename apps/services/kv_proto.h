@@ -152,6 +152,7 @@ enum kv_pstate {
 	KV_PS_END,   /* store_end pending */
 	KV_PS_SWALLOW,
 	KV_PS_REQ, /* request() pending */
+	KV_PS_SKIP, /* the rest of a line answered already */
 	KV_PS_CLOSED,
 };
 
