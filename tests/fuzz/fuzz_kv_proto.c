@@ -10,12 +10,16 @@
  * the pauses of the mode. Both must give the same callbacks with the same
  * arguments in the same order and end in the same state (closed or not);
  * anything else aborts. Sanitizers catch reads and writes out of bounds.
+ *
+ * Seeds: FUZZ_WRITE_SEEDS=<dir> writes corpus/fuzz_kv_proto (write_seeds()),
+ * each stream once split and once with pauses.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_common.h"
 #include "kv_proto.h"
 
 struct fz_rec {
@@ -208,6 +212,81 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pause ? " with pauses" : "", ca, cb, (unsigned long long)fz_a.n,
 			(unsigned long long)fz_b.n);
 		abort();
+	}
+	return 0;
+}
+
+/* ---- seeds ---- */
+
+static void
+seed(const char *dir, const char *name, const char *text, size_t len)
+{
+	static uint8_t buf[1 << 14];
+	char nm[64];
+	int mode;
+
+	if (len + 5 > sizeof(buf))
+		abort();
+	for (mode = 0; mode < 2; mode++) {
+		buf[0] = (uint8_t)mode;
+		memcpy(buf + 1, "\x07\x01\x09\x03", 4);
+		memcpy(buf + 5, text, len);
+		snprintf(nm, sizeof(nm), "%s_%s", name, mode ? "pause" : "split");
+		fz_write_seed(dir, nm, buf, len + 5);
+	}
+}
+
+#define SEED(dir, name, lit) seed(dir, name, lit, sizeof(lit) - 1)
+
+static void
+write_seeds(const char *dir)
+{
+	static char b[1 << 13];
+	size_t n;
+	int i;
+
+	SEED(dir, "classic",
+	     "set a 1 0 3\r\nabc\r\nget a b\r\ngets a\r\nadd a 0 0 1 noreply\r\nx\r\n"
+	     "replace a 0 0 1\r\ny\r\nappend a 0 0 1\r\nz\r\nprepend a 0 0 1\r\nw\r\n"
+	     "cas a 0 0 1 5\r\nq\r\nincr n 1\r\ndecr n 1 noreply\r\ndelete a\r\n"
+	     "delete a 0 noreply\r\ntouch a 10\r\ngat 10 a\r\ngats 10 a b\r\nflush_all 5\r\n"
+	     "version\r\nverbosity 1\r\nstats\r\nquit\r\n");
+	SEED(dir, "meta",
+	     "mg a v k f t c s q O123 T30\r\nms b 2 F7 T9 MA c\r\nhi\r\nmd b q C5\r\n"
+	     "ma n N0 J5 D3 MD v t\r\nmn\r\nms c 1 I q k\r\nz\r\nmg c zz\r\nms c 2 MX\r\nyy\r\n");
+	SEED(dir, "errors",
+	     "foo\r\n\r\nget\r\nset a 0 0\r\nset a x 0 1\r\nincr a z\r\ndelete a 1\r\n"
+	     "flush_all x\r\nset a 0 0 -1\r\nset a 0 0 1\r\nxy\r\n");
+	SEED(dir, "bare_lf", "set lf 0 0 1\nx\r\nget lf\n get  a   b \r\n");
+	SEED(dir, "http", "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	n = (size_t)snprintf(b, sizeof(b), "get");
+	for (i = 0; i < 500; i++)
+		n += (size_t)snprintf(b + n, sizeof(b) - n, " key%04d", i);
+	n += (size_t)snprintf(b + n, sizeof(b) - n, "\r\nmn\r\n");
+	seed(dir, "long_get", b, n);
+	memset(b, 'x', 2100);
+	seed(dir, "long_line", b, 2100);
+	n = (size_t)snprintf(b, sizeof(b), "get a %0251d\r\nset %0251d 0 0 1\r\nx\r\n", 0, 0);
+	seed(dir, "long_key", b, n);
+	n = (size_t)snprintf(b, sizeof(b), "set big 0 0 5000\r\n");
+	memset(b + n, 'v', 5000);
+	n += 5000;
+	n += (size_t)snprintf(b + n, sizeof(b) - n, "\r\nmn\r\n");
+	seed(dir, "swallow", b, n);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = fz_seed_dir();
+
+	(void)argc;
+	(void)argv;
+	if (dir != NULL) {
+		write_seeds(dir);
+		exit(0);
 	}
 	return 0;
 }
