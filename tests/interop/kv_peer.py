@@ -226,6 +226,14 @@ def client_main(argv):
     for name, data, want in OWN_CASES:
         a = exchange(kv, data, "close")
         res["own"].append({"name": name, "ok": a == want + b"<EOF>", "kv": a[:200].decode("latin1")})
+    # expiry on real time: 1 s relative, touch to 100 s, negative
+    seq = b"set ex1 0 1 1\r\na\r\nset ex2 0 1 1\r\nb\r\ntouch ex2 100\r\nget ex1 ex2\r\n"
+    res["expiry_before"] = [exchange(h, seq, "one").decode("latin1") for h in (kv, mc)]
+    time.sleep(2.2)
+    seq = b"get ex1 ex2\r\n"
+    res["expiry_after"] = [exchange(h, seq, "one").decode("latin1") for h in (kv, mc)]
+    st = exchange(kv, b"stats\r\n", "one").decode("latin1")
+    res["stats_kv"] = dict(re.findall(r"STAT (\S+) (\S+)", st))
     res["cas_kv"] = cas_flow(kv)
     res["cas_mc"] = cas_flow(mc)
     # UDP: a small value and one that takes several datagrams
@@ -352,6 +360,17 @@ def run_checks(t, topo, lp, tp, g, exe, tag):
                 "kv %r / memcached %r" % (c["kv"], c["mc"]))
     for c in res["own"]:
         t.check("kv: %s" % c["name"], c["ok"], "got %r" % c["kv"])
+    t.check("expiry (real time): exptime 1 s gone after 2 s, touched to 100 s kept, "
+            "as memcached", res["expiry_before"][0] == res["expiry_before"][1] and
+            res["expiry_after"][0] == res["expiry_after"][1] and
+            "VALUE ex2" in res["expiry_after"][0] and "VALUE ex1" not in res["expiry_after"][0],
+            "before %r after %r" % (res["expiry_before"], res["expiry_after"]))
+    want = ("curr_items", "bytes", "get_hits", "get_misses", "evictions", "curr_connections",
+            "cmd_get", "cmd_set", "total_items", "limit_maxbytes")
+    st = res["stats_kv"]
+    t.check("stats: %s present; curr_connections >= 1, get_hits > 0" % ", ".join(want),
+            all(k in st for k in want) and int(st.get("curr_connections", 0)) >= 1 and
+            int(st.get("get_hits", 0)) > 0, "%s" % st)
     t.check("gets + cas: STORED then EXISTS, as memcached",
             res["cas_kv"] == res["cas_mc"] and res["cas_kv"][:2] == ["STORED\r\n", "EXISTS\r\n"],
             "kv %s / memcached %s" % (res["cas_kv"], res["cas_mc"]))
