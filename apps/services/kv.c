@@ -401,9 +401,6 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 	char hdr[64];
 	uint32_t hlen;
 
-	if (r->mflags & KV_MF_BIG_T)
-		kv_store_touch(kl->store, r->key, r->nkey, kv_exptime(r->exptime, kl->now),
-			       kl->now);
 	kv_store_read_begin(kl->store, kl->lcore_id);
 	it = kv_store_get(kl->store, r->key, r->nkey, kl->now);
 	kl->st.cmd_get++;
@@ -433,6 +430,10 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 			out_big(kc, "", 0, kv_item_value(it), it->nbytes + 2);
 	}
 	kv_store_read_end(kl->store, kl->lcore_id);
+	/* memcached: t answers the TTL from before T changes it */
+	if (r->mflags & KV_MF_BIG_T)
+		kv_store_touch(kl->store, r->key, r->nkey, kv_exptime(r->exptime, kl->now),
+			       kl->now);
 	return KV_OK;
 }
 
@@ -479,9 +480,7 @@ kv_ma(struct kv_conn *kc, const struct kv_req *r)
 		}
 		return;
 	case KV_NOT_FOUND:
-		if (r->mflags & KV_MF_Q)
-			return;
-		out_str(kc, "NF");
+		out_str(kc, "NF"); /* q hides HD only */
 		break;
 	case KV_EXISTS:
 		out_str(kc, "EX");
@@ -592,8 +591,8 @@ kv_request(void *arg, const struct kv_req *r)
 			break;
 		}
 		kl->st.cmd_meta++;
-		if (r->mflags & KV_MF_Q && res != KV_EXISTS)
-			break;
+		if (r->mflags & KV_MF_Q && res == KV_DELETED)
+			break; /* q hides HD only */
 		out_str(kc, res == KV_DELETED ? "HD" : res == KV_EXISTS ? "EX" : "NF");
 		meta_echo(kc, r, NULL, 0);
 		out_str(kc, "\r\n");

@@ -114,6 +114,16 @@ CASES = [
     ("meta ma", b"ma zz N0 J13\r\nma zz v\r\nma zz MD D5 v\r\nma nope\r\n", "one"),
     ("meta md", b"md zz q\r\nmd zz\r\nmd zz\r\n", "one"),
     ("meta bad flag", b"mg c zz\r\nmg\r\n", "one"),
+    ("meta miss echoes", b"mg zz k O5 v\r\nmg zz O6 q\r\n", "one"),
+    ("meta ms q", b"ms q1 1 q\r\nx\r\nmg q1 v\r\nms q1 1 q ME\r\ny\r\n", "one"),
+    ("meta ma q", b"ma nope q\r\nms an 1\r\n5\r\nma an q\r\nma an v\r\n", "one"),
+    ("meta md mg", b"ms d1 1\r\nx\r\nmd d1\r\nmg d1\r\nmd d1 q\r\nmd d1 k O1\r\n", "one"),
+    ("meta ttl", b"ms t1 1 T100\r\nx\r\nmg t1 t T200\r\nmg t1 t v\r\nmg t1 s f k\r\n", "one"),
+    ("meta ms bad length", b"ms k abc\r\nms k -1\r\nms\r\n", "one"),
+    ("meta ms modes", b"ms mm 1 MR\r\nx\r\nms mm 1 MP\r\nx\r\nms mm 1 ME\r\na\r\n"
+     b"ms mm 1 MP\r\nb\r\nms mm 1 MA\r\nc\r\nmg mm v\r\n", "one"),
+    ("meta ma modes", b"ms mn 2\r\n10\r\nma mn MI D5 v\r\nma mn M- D100 v\r\nma mn M+ v\r\n"
+     b"ms mx 1\r\nx\r\nma mx\r\n", "one"),
     ("quit", b"set z 0 0 1\r\nz\r\nquit\r\nget z\r\n", "close"),
 ]
 
