@@ -65,6 +65,7 @@ struct kv_conn {
 	bool eof;
 	bool paused;
 	bool udp_full;
+	bool broken; /* a reply could not be queued whole: reset */
 	struct kv_conn *next_free;
 };
 
@@ -73,7 +74,7 @@ struct kv_stats {
 	uint64_t get_hits, get_misses, get_expired;
 	uint64_t delete_hits, delete_misses, incr_hits, incr_misses, decr_hits, decr_misses;
 	uint64_t cas_hits, cas_misses, cas_badval, touch_hits, touch_misses;
-	uint64_t curr_conns, total_conns, udp_bad_frame;
+	uint64_t curr_conns, total_conns, udp_bad_frame, conn_broken;
 };
 
 struct kv_lcore {
@@ -126,13 +127,25 @@ kv_exptime(int32_t e, uint32_t now)
 
 /* ---- output ---- */
 
+/* Into the send queue, whose room out_room()/out_big() checked: a short
+ * write can only be a pool out of mbufs, and a reply cut in the middle
+ * would desynchronise the client, so the connection is reset instead. */
+static void
+tcp_put(struct kv_conn *kc, const void *s, uint32_t n)
+{
+	if (!kc->broken && stk_tcp_send(kc->c, s, n) != (int)n) {
+		kc->broken = true;
+		kc->kl->st.conn_broken++;
+	}
+}
+
 static void
 out_flush(struct kv_lcore *kl)
 {
 	struct kv_conn *kc = kl->out_conn;
 
 	if (kl->out_len > 0 && kc != NULL && kc->c != NULL)
-		stk_tcp_send(kc->c, kl->out, kl->out_len); /* room checked by out_room */
+		tcp_put(kc, kl->out, kl->out_len);
 	kl->out_len = 0;
 }
 
@@ -172,7 +185,7 @@ out_put(struct kv_conn *kc, const void *s, uint32_t n)
 	if (kl->out_len + n > KV_OUT_BUF)
 		out_flush(kl);
 	if (n > KV_OUT_BUF) {
-		stk_tcp_send(kc->c, s, n);
+		tcp_put(kc, s, n);
 		return;
 	}
 	memcpy(kl->out + kl->out_len, s, n);
@@ -211,8 +224,8 @@ out_big(struct kv_conn *kc, const char *hdr, uint32_t hlen, const char *val, uin
 	}
 	out_flush(kl);
 	if (stk_tcp_send_space(kc->c) >= total) {
-		stk_tcp_send(kc->c, hdr, hlen);
-		stk_tcp_send(kc->c, val, vlen);
+		tcp_put(kc, hdr, hlen);
+		tcp_put(kc, val, vlen);
 		return true;
 	}
 	if (stk_tcp_send_space(kc->c) == 0 || rte_mempool_avail_count(kl->pool) < segs) {
@@ -559,6 +572,8 @@ kv_stats_reply(struct kv_conn *kc)
 	ST("evictions %" PRIu64, ss.evictions);
 	ST("limit_maxbytes %" PRIu64, ss.limit);
 	ST("item_max %" PRIu32, kv_item_max_conf);
+	ST("udp_bad_frames %" PRIu64, sum.udp_bad_frame);
+	ST("conns_reset_no_mbuf %" PRIu64, sum.conn_broken);
 #undef ST
 	len += snprintf(b + len, sizeof(b) - (size_t)len, "END\r\n");
 	out_put(kc, b, (uint32_t)RTE_MIN((size_t)len, sizeof(b) - 1));
@@ -854,6 +869,11 @@ kv_process(struct kv_conn *kc)
 	}
 	out_flush(kl);
 	kl->out_conn = NULL;
+	if (kc->broken) {
+		kv_release(kc);
+		stk_tcp_abort(c);
+		return;
+	}
 	if (kv_proto_closed(&kc->p) || (kc->eof && !kc->paused && kc->pend == NULL)) {
 		kv_release(kc);
 		stk_tcp_close(c);
@@ -874,7 +894,7 @@ kv_accept(void *state, struct stk_tcp_conn *c, void **conn_arg)
 	kc->c = c;
 	kc->pend = NULL;
 	kc->pend_len = 0;
-	kc->eof = kc->paused = kc->udp_full = false;
+	kc->eof = kc->paused = kc->udp_full = kc->broken = false;
 	kl->st.curr_conns++;
 	kl->st.total_conns++;
 	stk_tcp_set_nodelay(c, true);

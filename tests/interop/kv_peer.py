@@ -150,6 +150,8 @@ def exchange(host, data, how):
     s = socket.create_connection((host, PORT), timeout=IO_TIMEOUT)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     out = b""
+    # the reply ends with the MN of our sentinel, after those of the case
+    want_mn = len(re.findall(rb"(?:^|\n)mn\r\n", data)) + 1
     try:
         if how == "split":
             for i in range(0, len(data), 3):
@@ -165,7 +167,7 @@ def exchange(host, data, how):
                 out += b"<EOF>"
                 break
             out += b
-            if how != "close" and out.endswith(b"MN\r\n"):
+            if how != "close" and out.endswith(b"MN\r\n") and out.count(b"MN\r\n") >= want_mn:
                 break
     except socket.timeout:
         out += b"<TIMEOUT>"
