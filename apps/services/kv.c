@@ -89,7 +89,7 @@ struct kv_lcore {
 	uint32_t out_len;
 	struct kv_conn *out_conn;
 	uint16_t udp_port;
-	struct kv_stats st;
+	struct kv_stats *st_p; /* kv_st[lcore_id] */
 	char out[KV_OUT_BUF];
 	uint8_t *udp_out; /* a datagram's whole reply */
 	uint32_t udp_len, udp_cap;
@@ -100,7 +100,10 @@ struct kv_lcore {
 static pthread_mutex_t kv_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct kv_store *kv_shared;
 static unsigned int kv_users;
-static struct kv_lcore *kv_lcores[RTE_MAX_LCORE];
+/* per-lcore counters, each written by its lcore only; static so that
+ * stats on one lcore never reads memory another lcore's fini freed */
+static struct kv_stats kv_st[RTE_MAX_LCORE] __rte_cache_aligned;
+static bool kv_st_used[RTE_MAX_LCORE];
 static uint64_t kv_base_unix, kv_base_tsc, kv_hz;
 static uint32_t kv_started;
 static uint32_t kv_item_max_conf;
@@ -135,7 +138,7 @@ tcp_put(struct kv_conn *kc, const void *s, uint32_t n)
 {
 	if (!kc->broken && stk_tcp_send(kc->c, s, n) != (int)n) {
 		kc->broken = true;
-		kc->kl->st.conn_broken++;
+		kc->kl->st_p->conn_broken++;
 	}
 }
 
@@ -294,26 +297,29 @@ kv_get_key(void *arg, const struct kv_req *r, const char *key, uint8_t nkey)
 
 	if (gat && kv_store_touch(kl->store, key, nkey, kv_exptime(r->exptime, kl->now), kl->now) !=
 			   KV_TOUCHED) {
-		kl->st.cmd_touch++;
-		kl->st.touch_misses++;
-		kl->st.get_misses++;
-		kl->st.cmd_get++;
+		kl->st_p->cmd_touch++;
+		kl->st_p->touch_misses++;
+		kl->st_p->get_misses++;
+		kl->st_p->cmd_get++;
 		return KV_OK;
 	}
 	kv_store_read_begin(kl->store, kl->lcore_id);
 	it = kv_store_get(kl->store, key, nkey, kl->now);
 	if (it == NULL) {
 		kv_store_read_end(kl->store, kl->lcore_id);
-		kl->st.cmd_get++;
-		kl->st.get_misses++;
+		kl->st_p->cmd_get++;
+		kl->st_p->get_misses++;
 		if (gat) {
-			kl->st.cmd_touch++;
-			kl->st.touch_misses++;
+			kl->st_p->cmd_touch++;
+			kl->st_p->touch_misses++;
 		}
 		return KV_OK;
 	}
-	hlen = (uint32_t)snprintf(hdr, sizeof(hdr), "VALUE %.*s %" PRIu32 " %" PRIu32, nkey, key,
-				  it->flags, it->nbytes);
+	memcpy(hdr, "VALUE ", 6);
+	memcpy(hdr + 6, key, nkey); /* raw: a key may hold any byte but space */
+	hlen = 6 + nkey;
+	hlen += (uint32_t)snprintf(hdr + hlen, sizeof(hdr) - hlen, " %" PRIu32 " %" PRIu32,
+				   it->flags, it->nbytes);
 	if (cas)
 		hlen += (uint32_t)snprintf(hdr + hlen, sizeof(hdr) - hlen, " %" PRIu64, it->cas);
 	memcpy(hdr + hlen, "\r\n", 2);
@@ -331,11 +337,11 @@ kv_get_key(void *arg, const struct kv_req *r, const char *key, uint8_t nkey)
 		return KV_PAUSE;
 	}
 	kv_store_read_end(kl->store, kl->lcore_id);
-	kl->st.cmd_get++;
-	kl->st.get_hits++;
+	kl->st_p->cmd_get++;
+	kl->st_p->get_hits++;
 	if (gat) {
-		kl->st.cmd_touch++;
-		kl->st.touch_hits++;
+		kl->st_p->cmd_touch++;
+		kl->st_p->touch_hits++;
 	}
 	return KV_OK;
 }
@@ -370,10 +376,16 @@ meta_echo(struct kv_conn *kc, const struct kv_req *r, const struct kv_item *it, 
 		n = 0;
 		switch (r->order[i]) {
 		case 'O':
-			n = (uint32_t)snprintf(b, sizeof(b), " O%.*s", r->nopaque, r->opaque);
+			b[0] = ' ';
+			b[1] = 'O';
+			memcpy(b + 2, r->opaque, r->nopaque);
+			n = 2u + r->nopaque;
 			break;
 		case 'k':
-			n = (uint32_t)snprintf(b, sizeof(b), " k%.*s", r->nkey, r->key);
+			b[0] = ' ';
+			b[1] = 'k';
+			memcpy(b + 2, r->key, r->nkey);
+			n = 2u + r->nkey;
 			break;
 		case 'c':
 			if (cas != 0)
@@ -416,10 +428,10 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 
 	kv_store_read_begin(kl->store, kl->lcore_id);
 	it = kv_store_get(kl->store, r->key, r->nkey, kl->now);
-	kl->st.cmd_get++;
+	kl->st_p->cmd_get++;
 	if (it == NULL) {
 		kv_store_read_end(kl->store, kl->lcore_id);
-		kl->st.get_misses++;
+		kl->st_p->get_misses++;
 		if (!(r->mflags & KV_MF_Q)) {
 			out_str(kc, "EN");
 			meta_echo(kc, r, NULL, 0);
@@ -427,7 +439,7 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 		}
 		return KV_OK;
 	}
-	kl->st.get_hits++;
+	kl->st_p->get_hits++;
 	if (r->mflags & KV_MF_V) {
 		hlen = (uint32_t)snprintf(hdr, sizeof(hdr), "VA %" PRIu32, it->nbytes);
 		out_put(kc, hdr, hlen);
@@ -522,15 +534,14 @@ kv_stats_reply(struct kv_conn *kc)
 
 	memset(&sum, 0, sizeof(sum));
 	for (i = 0; i < RTE_MAX_LCORE; i++) {
-		const struct kv_lcore *o = kv_lcores[i];
 		const uint64_t *src;
 		uint64_t *dst = (uint64_t *)&sum;
 		size_t k;
 
-		if (o == NULL)
+		if (!__atomic_load_n(&kv_st_used[i], __ATOMIC_ACQUIRE))
 			continue;
 		n++;
-		src = (const uint64_t *)&o->st;
+		src = (const uint64_t *)&kv_st[i];
 		for (k = 0; k < sizeof(sum) / sizeof(uint64_t); k++)
 			dst[k] += src[k];
 	}
@@ -598,14 +609,14 @@ kv_request(void *arg, const struct kv_req *r)
 		res = kv_store_delete(kl->store, r->key, r->nkey,
 				      r->cmd == KV_CMD_MD ? r->cas : 0, kl->now);
 		if (res == KV_DELETED)
-			kl->st.delete_hits++;
+			kl->st_p->delete_hits++;
 		else
-			kl->st.delete_misses++;
+			kl->st_p->delete_misses++;
 		if (r->cmd == KV_CMD_DELETE) {
 			reply_maybe(kc, r, res == KV_DELETED ? "DELETED\r\n" : "NOT_FOUND\r\n");
 			break;
 		}
-		kl->st.cmd_meta++;
+		kl->st_p->cmd_meta++;
 		if (r->mflags & KV_MF_Q && res == KV_DELETED)
 			break; /* q hides HD only */
 		out_str(kc, res == KV_DELETED ? "HD" : res == KV_EXISTS ? "EX" : "NF");
@@ -620,14 +631,14 @@ kv_request(void *arg, const struct kv_req *r)
 		res = kv_store_arith(kl->store, r->key, r->nkey, &a, kl->now, &v, NULL);
 		if (res == KV_STORED || res == KV_NON_NUMERIC) {
 			if (a.incr)
-				kl->st.incr_hits++;
+				kl->st_p->incr_hits++;
 			else
-				kl->st.decr_hits++;
+				kl->st_p->decr_hits++;
 		} else if (res == KV_NOT_FOUND) {
 			if (a.incr)
-				kl->st.incr_misses++;
+				kl->st_p->incr_misses++;
 			else
-				kl->st.decr_misses++;
+				kl->st_p->decr_misses++;
 		}
 		if (res == KV_STORED) {
 			uint32_t n = u64_str(b, v);
@@ -645,17 +656,17 @@ kv_request(void *arg, const struct kv_req *r)
 		break;
 	}
 	case KV_CMD_TOUCH:
-		kl->st.cmd_touch++;
+		kl->st_p->cmd_touch++;
 		res = kv_store_touch(kl->store, r->key, r->nkey, kv_exptime(r->exptime, kl->now),
 				     kl->now);
 		if (res == KV_TOUCHED)
-			kl->st.touch_hits++;
+			kl->st_p->touch_hits++;
 		else
-			kl->st.touch_misses++;
+			kl->st_p->touch_misses++;
 		reply_maybe(kc, r, res == KV_TOUCHED ? "TOUCHED\r\n" : "NOT_FOUND\r\n");
 		break;
 	case KV_CMD_FLUSH_ALL:
-		kl->st.cmd_flush++;
+		kl->st_p->cmd_flush++;
 		kv_store_flush(kl->store, r->exptime > 0 ? kv_exptime(r->exptime, kl->now) : 0,
 			       kl->now);
 		reply_maybe(kc, r, "OK\r\n");
@@ -677,10 +688,10 @@ kv_request(void *arg, const struct kv_req *r)
 		out_str(kc, "MN\r\n");
 		break;
 	case KV_CMD_MG:
-		kl->st.cmd_meta++;
+		kl->st_p->cmd_meta++;
 		return kv_mg(kc, r);
 	case KV_CMD_MA:
-		kl->st.cmd_meta++;
+		kl->st_p->cmd_meta++;
 		kv_ma(kc, r);
 		break;
 	default:
@@ -711,7 +722,7 @@ kv_store_begin(void *arg, const struct kv_req *r, int *status)
 			    kl->now, &res);
 	if (it != NULL)
 		return kv_item_value(it);
-	kl->st.cmd_set++;
+	kl->st_p->cmd_set++;
 	if (res == KV_TOO_LARGE) {
 		if (r->cmd == KV_CMD_MS || !r->noreply)
 			out_str(kc, "SERVER_ERROR object too large for cache\r\n");
@@ -747,7 +758,7 @@ kv_store_end(void *arg, const struct kv_req *r, void *buf, bool ok)
 	}
 	if (!out_room(kc, 64 + 2 * KV_KEY_MAX))
 		return KV_PAUSE;
-	kl->st.cmd_set++;
+	kl->st_p->cmd_set++;
 	switch (r->cmd) {
 	case KV_CMD_ADD: mode = KV_ADD; break;
 	case KV_CMD_REPLACE: mode = KV_REPLACE; break;
@@ -769,14 +780,14 @@ kv_store_end(void *arg, const struct kv_req *r, void *buf, bool ok)
 	res = kv_store_put(kl->store, it, mode, r->cas, kl->now, &cas);
 	if (mode == KV_CAS) {
 		if (res == KV_STORED)
-			kl->st.cas_hits++;
+			kl->st_p->cas_hits++;
 		else if (res == KV_EXISTS)
-			kl->st.cas_badval++;
+			kl->st_p->cas_badval++;
 		else
-			kl->st.cas_misses++;
+			kl->st_p->cas_misses++;
 	}
 	if (r->cmd == KV_CMD_MS) {
-		kl->st.cmd_meta++;
+		kl->st_p->cmd_meta++;
 		if (res == KV_STORED && (r->mflags & KV_MF_Q))
 			return KV_OK;
 		out_str(kc, res == KV_STORED	   ? "HD"
@@ -843,7 +854,7 @@ kv_release(struct kv_conn *kc)
 	kc->c = NULL;
 	kc->next_free = kl->free;
 	kl->free = kc;
-	kl->st.curr_conns--;
+	kl->st_p->curr_conns--;
 }
 
 /* Feed what waits to the parser; close when it says so or the peer is
@@ -895,8 +906,8 @@ kv_accept(void *state, struct stk_tcp_conn *c, void **conn_arg)
 	kc->pend = NULL;
 	kc->pend_len = 0;
 	kc->eof = kc->paused = kc->udp_full = kc->broken = false;
-	kl->st.curr_conns++;
-	kl->st.total_conns++;
+	kl->st_p->curr_conns++;
+	kl->st_p->total_conns++;
 	stk_tcp_set_nodelay(c, true);
 	*conn_arg = kc;
 	return 0;
@@ -958,7 +969,7 @@ kv_udp_rx(void *state, struct stk_udp_msg *msg)
 	void *buf;
 
 	if (msg->len < KV_UDP_HDR || d[2] != 0 || d[3] != 0 || d[4] != 0 || d[5] != 1) {
-		kl->st.udp_bad_frame++;
+		kl->st_p->udp_bad_frame++;
 		return STK_UDP_DROP; /* memcached: one datagram per request */
 	}
 	req_id = (uint16_t)(d[0] << 8 | d[1]);
@@ -1033,14 +1044,20 @@ kv_lcore_init(const struct sl_service_env *env, void **state)
 	if (kl == NULL)
 		return -ENOMEM;
 	kl->lcore_id = env->lcore_id;
+	kl->st_p = &kv_st[env->lcore_id];
 	kl->stk = env->stk;
 	kl->udp_port = env->udp_port;
 	kl->conns = rte_zmalloc_socket("kv_conns", sizeof(*kl->conns) * (n + 1),
 				       RTE_CACHE_LINE_SIZE, socket);
 	kl->udp_cap = env->kv_item_max + 2 * KV_OUT_SMALL;
 	kl->udp_out = rte_malloc_socket("kv_udp", kl->udp_cap, 0, socket);
+	/* kept after lcore_fini: a port may still hold some of its mbufs in
+	 * a TX queue until the ports stop; a later start finds it again */
 	snprintf(name, sizeof(name), "kv_tx%u", env->lcore_id);
-	kl->pool = rte_pktmbuf_pool_create(name, KV_POOL_MBUFS, 32, 0, KV_POOL_ROOM, socket);
+	kl->pool = rte_mempool_lookup(name);
+	if (kl->pool == NULL)
+		kl->pool = rte_pktmbuf_pool_create(name, KV_POOL_MBUFS, 32, 0, KV_POOL_ROOM,
+						   socket);
 	if (kl->conns == NULL || kl->udp_out == NULL || kl->pool == NULL) {
 		kv_lcore_fini(kl);
 		return -ENOMEM;
@@ -1075,7 +1092,8 @@ kv_lcore_init(const struct sl_service_env *env, void **state)
 	if (ret == 0) {
 		kv_users++;
 		kl->store = kv_shared;
-		kv_lcores[env->lcore_id] = kl;
+		memset(&kv_st[env->lcore_id], 0, sizeof(kv_st[0]));
+		__atomic_store_n(&kv_st_used[env->lcore_id], true, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&kv_mu);
 	if (ret != 0) {
@@ -1097,7 +1115,7 @@ kv_lcore_fini(void *state)
 		return;
 	if (kl->store != NULL) {
 		pthread_mutex_lock(&kv_mu);
-		kv_lcores[kl->lcore_id] = NULL;
+		__atomic_store_n(&kv_st_used[kl->lcore_id], false, __ATOMIC_RELEASE);
 		kv_store_thread_unregister(kl->store, kl->lcore_id);
 		if (--kv_users == 0) {
 			kv_store_free(kv_shared);
@@ -1105,7 +1123,6 @@ kv_lcore_fini(void *state)
 		}
 		pthread_mutex_unlock(&kv_mu);
 	}
-	rte_mempool_free(kl->pool);
 	rte_free(kl->udp_out);
 	rte_free(kl->conns);
 	rte_free(kl);
