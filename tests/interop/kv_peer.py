@@ -227,6 +227,32 @@ def udp_get(host, keys, req_id):
             "reply": b"".join(p for _, _, p in got).decode("latin1")}
 
 
+def slow_reader(host, n=3000):
+    """n pipelined gets of a 1000-byte value sent at once, nothing read for
+    1 s (the server's send queue fills: it must stop parsing, not drop),
+    then every reply read: how many complete and intact."""
+    s = socket.create_connection((host, PORT), timeout=IO_TIMEOUT)
+    val = bytes(range(200)) * 5
+    s.sendall(b"set slow 0 0 1000\r\n" + val + b"\r\n")
+    r = b""
+    while not r.endswith(b"\r\n"):
+        r += s.recv(100)
+    s.sendall(b"get slow\r\n" * n)
+    time.sleep(1.0)
+    want = b"VALUE slow 0 1000\r\n" + val + b"\r\nEND\r\n"
+    out = b""
+    try:
+        while len(out) < len(want) * n:
+            b = s.recv(1 << 16)
+            if not b:
+                break
+            out += b
+    except socket.timeout:
+        pass
+    s.close()
+    return {"ok": out == want * n, "bytes": len(out), "want": len(want) * n}
+
+
 def client_main(argv):
     kv, mc = argv[0], argv[1]
     res = {"cases": [], "own": []}
@@ -246,6 +272,8 @@ def client_main(argv):
     res["expiry_after"] = [exchange(h, seq, "one").decode("latin1") for h in (kv, mc)]
     st = exchange(kv, b"stats\r\n", "one").decode("latin1")
     res["stats_kv"] = dict(re.findall(r"STAT (\S+) (\S+)", st))
+    res["slow_kv"] = slow_reader(kv)
+    res["slow_mc"] = slow_reader(mc)
     res["cas_kv"] = cas_flow(kv)
     res["cas_mc"] = cas_flow(mc)
     # UDP: a small value and one that takes several datagrams
@@ -391,6 +419,9 @@ def run_checks(t, topo, lp, tp, g, exe, tag):
     t.check("stats: %s present; curr_connections >= 1, get_hits > 0" % ", ".join(want),
             all(k in st for k in want) and int(st.get("curr_connections", 0)) >= 1 and
             int(st.get("get_hits", 0)) > 0, "%s" % st)
+    t.check("a client that does not read: 3000 pipelined gets of 1000 B, read after 1 s, "
+            "all intact (as memcached)", res["slow_kv"]["ok"] and res["slow_mc"]["ok"],
+            "kv %s / memcached %s" % (res["slow_kv"], res["slow_mc"]))
     t.check("gets + cas: STORED then EXISTS, as memcached",
             res["cas_kv"] == res["cas_mc"] and res["cas_kv"][:2] == ["STORED\r\n", "EXISTS\r\n"],
             "kv %s / memcached %s" % (res["cas_kv"], res["cas_mc"]))
@@ -440,6 +471,9 @@ def run_checks(t, topo, lp, tp, g, exe, tag):
            if k.startswith("lcore_") and isinstance(v, dict) and "tcp_states" in v}
     t.check("two workers: set on one connection, get on 16 others returns it on each",
             r["set"] == "STORED\r\n" and r["gets_ok"] == 16, "%s" % r)
+    rc, p_lines, out = memccapable(topo, lp, lp.SLUICE_IP)
+    t.check("two workers: memccapable -a passes every ASCII test", rc == 0 and p_lines and
+            all(ln.endswith("[pass]") for ln in p_lines), out[-1500:])
     t.check("two workers: the connections landed on both workers",
             len([v for v in acc.values() if v > 0]) == 2, "established per lcore %s" % acc)
     finish(t, sl3, lp, tp, base, "kv pipeline")
