@@ -67,6 +67,33 @@ struct kv_store {
 	unsigned int max_threads;
 };
 
+/* CRC32-C of the key (rte_hash_crc's steps), read with memcpy: keys sit at
+ * any byte offset in a connection's line buffer, and rte_hash_crc() loads
+ * them as aligned 64-bit words */
+static inline uint32_t
+kv_hash(const char *k, uint8_t n)
+{
+	uint32_t h = 0;
+	uint64_t w;
+	uint32_t x;
+
+	while (n >= 8) {
+		memcpy(&w, k, 8);
+		h = rte_hash_crc_8byte(w, h);
+		k += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
+		memcpy(&x, k, 4);
+		h = rte_hash_crc_4byte(x, h);
+		k += 4;
+		n -= 4;
+	}
+	while (n-- > 0)
+		h = rte_hash_crc_1byte((uint8_t)*k++, h);
+	return h;
+}
+
 static inline uint32_t
 item_total(uint8_t nkey, uint32_t nbytes)
 {
@@ -477,7 +504,7 @@ kv_store_read_end(struct kv_store *s, unsigned int tid)
 const struct kv_item *
 kv_store_get(struct kv_store *s, const char *key, uint8_t nkey, uint32_t now)
 {
-	uint32_t hv = rte_hash_crc(key, nkey, 0);
+	uint32_t hv = kv_hash(key, nkey);
 	struct kv_item *it = __atomic_load_n(&s->buckets[hv & s->mask], __ATOMIC_ACQUIRE);
 
 	for (; it != NULL; it = __atomic_load_n(&it->h_next, __ATOMIC_ACQUIRE)) {
@@ -511,7 +538,7 @@ kv_store_alloc(struct kv_store *s, const char *key, uint8_t nkey, uint32_t flags
 		*res = KV_NO_MEMORY;
 		return NULL;
 	}
-	it->hv = rte_hash_crc(key, nkey, 0);
+	it->hv = kv_hash(key, nkey);
 	it->nkey = nkey;
 	it->nbytes = nbytes;
 	it->flags = flags;
@@ -653,7 +680,7 @@ kv_store_put(struct kv_store *s, struct kv_item *it, enum kv_store_mode mode, ui
 enum kv_res
 kv_store_delete(struct kv_store *s, const char *key, uint8_t nkey, uint64_t cas, uint32_t now)
 {
-	uint32_t hv = rte_hash_crc(key, nkey, 0);
+	uint32_t hv = kv_hash(key, nkey);
 	struct kv_item **pp, *it;
 	enum kv_res res = KV_NOT_FOUND;
 
@@ -673,7 +700,7 @@ enum kv_res
 kv_store_arith(struct kv_store *s, const char *key, uint8_t nkey, const struct kv_arith *a,
 	       uint32_t now, uint64_t *value, uint64_t *cas_out)
 {
-	uint32_t hv = rte_hash_crc(key, nkey, 0);
+	uint32_t hv = kv_hash(key, nkey);
 	struct kv_item **pp, *old, *nw;
 	char digits[24];
 	uint64_t v;
@@ -734,7 +761,7 @@ out:
 enum kv_res
 kv_store_touch(struct kv_store *s, const char *key, uint8_t nkey, uint32_t exptime, uint32_t now)
 {
-	uint32_t hv = rte_hash_crc(key, nkey, 0);
+	uint32_t hv = kv_hash(key, nkey);
 	struct kv_item **pp, *it;
 	enum kv_res res = KV_NOT_FOUND;
 
