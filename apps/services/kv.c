@@ -210,6 +210,24 @@ kv_reply(void *arg, const char *s, size_t n)
 	out_put(kc, s, (uint32_t)n);
 }
 
+/* Would out_big() of @total bytes go now (the staging buffer flushed)? */
+static bool
+big_ok(struct kv_conn *kc, uint32_t total)
+{
+	uint32_t room = KV_POOL_ROOM - RTE_PKTMBUF_HEADROOM, space;
+
+	if (kc->c == NULL)
+		return true;
+	space = stk_tcp_send_space(kc->c);
+	if (space >= kc->kl->out_len + total)
+		return true;
+	if (space > kc->kl->out_len &&
+	    rte_mempool_avail_count(kc->kl->pool) >= (total + room - 1) / room)
+		return true;
+	kc->paused = true;
+	return false;
+}
+
 /* A value bigger than the staging buffer: send header + value + CRLF
  * directly, or as one chain from the pool. false: pause. */
 static bool
@@ -439,6 +457,12 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 		}
 		return KV_OK;
 	}
+	if ((r->mflags & KV_MF_V) && it->nbytes + 2 > KV_OUT_SMALL &&
+	    !big_ok(kc, KV_OUT_SMALL + it->nbytes + 2)) {
+		kv_store_read_end(kl->store, kl->lcore_id);
+		kl->st_p->cmd_get--;
+		return KV_PAUSE;
+	}
 	kl->st_p->get_hits++;
 	if (r->mflags & KV_MF_V) {
 		hlen = (uint32_t)snprintf(hdr, sizeof(hdr), "VA %" PRIu32, it->nbytes);
@@ -451,8 +475,8 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 	if (r->mflags & KV_MF_V) {
 		if (it->nbytes + 2 <= KV_OUT_SMALL)
 			out_put(kc, kv_item_value(it), it->nbytes + 2);
-		else
-			out_big(kc, "", 0, kv_item_value(it), it->nbytes + 2);
+		else if (!out_big(kc, "", 0, kv_item_value(it), it->nbytes + 2))
+			kc->broken = true; /* big_ok() said yes: only a pool race */
 	}
 	kv_store_read_end(kl->store, kl->lcore_id);
 	/* memcached: t answers the TTL from before T changes it */
@@ -521,14 +545,14 @@ kv_ma(struct kv_conn *kc, const struct kv_req *r)
 	out_str(kc, "\r\n");
 }
 
-static void
+static int
 kv_stats_reply(struct kv_conn *kc)
 {
 	struct kv_lcore *kl = kc->kl;
 	struct kv_store_stats ss;
 	struct kv_stats sum;
 	struct rusage ru;
-	char b[KV_OUT_SMALL];
+	char b[4 * KV_OUT_SMALL];
 	unsigned int i, n = 0;
 	int len = 0;
 
@@ -587,7 +611,16 @@ kv_stats_reply(struct kv_conn *kc)
 	ST("conns_reset_no_mbuf %" PRIu64, sum.conn_broken);
 #undef ST
 	len += snprintf(b + len, sizeof(b) - (size_t)len, "END\r\n");
-	out_put(kc, b, (uint32_t)RTE_MIN((size_t)len, sizeof(b) - 1));
+	if ((size_t)len >= sizeof(b))
+		len = 0; /* cannot happen: ~40 short lines */
+	if (len <= KV_OUT_SMALL) {
+		if (!out_room(kc, (uint32_t)len))
+			return KV_PAUSE;
+		out_put(kc, b, (uint32_t)len);
+	} else if (!big_ok(kc, (uint32_t)len) || !out_big(kc, b, (uint32_t)len, "", 0)) {
+		return KV_PAUSE;
+	}
+	return KV_OK;
 }
 
 static int
@@ -598,10 +631,10 @@ kv_request(void *arg, const struct kv_req *r)
 	char b[64];
 	enum kv_res res;
 
-	if (!out_room(kc, r->cmd == KV_CMD_STATS || r->cmd == KV_CMD_MG ||
-					  r->cmd == KV_CMD_MA
-				  ? KV_OUT_SMALL
-				  : 64 + 2 * KV_KEY_MAX))
+	/* stats checks its own room; mg/ma answers with a value and flags */
+	if (!out_room(kc, r->cmd == KV_CMD_MG || r->cmd == KV_CMD_MA ? KV_OUT_SMALL
+				  : r->cmd == KV_CMD_STATS		    ? 0
+									    : 64 + 2 * KV_KEY_MAX))
 		return KV_PAUSE;
 	switch (r->cmd) {
 	case KV_CMD_DELETE:
@@ -682,8 +715,7 @@ kv_request(void *arg, const struct kv_req *r)
 			out_str(kc, "ERROR\r\n");
 			break;
 		}
-		kv_stats_reply(kc);
-		break;
+		return kv_stats_reply(kc);
 	case KV_CMD_MN:
 		out_str(kc, "MN\r\n");
 		break;

@@ -389,6 +389,9 @@ def run_checks(t, topo, lp, tp, g, exe, tag):
 
     sl = g.sluice(KvSluice(exe, topo, tag))
     sl.lcores = ("-l", "0")
+    # a small send queue: replies wait for room (the parser pauses) all the
+    # time, values and stats go as mbuf chains
+    sl.extra = "[tcp]\nsndbuf = 2048\n"
     base = lp.start_ready(t, sl, "kv: sluice starts on port 11211 (TCP and UDP)")
     t.check("kv: says it serves port 11211", "TCP port 11211" in sl.output() and
             "UDP port 11211" in sl.output(), sl.output()[-300:])
