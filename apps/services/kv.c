@@ -444,8 +444,27 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 	char hdr[64];
 	uint32_t hlen;
 
+	bool won = false;
+
 	kv_store_read_begin(kl->store, kl->lcore_id);
 	it = kv_store_get(kl->store, r->key, r->nkey, kl->now);
+	if (it == NULL && (r->mflags & KV_MF_BIG_N)) {
+		/* N: a miss makes an empty item with that TTL, and this client
+		 * is told it won (W) the right to fill it; later readers of the
+		 * placeholder see Z */
+		struct kv_item *nw;
+		enum kv_res res;
+
+		kv_store_read_end(kl->store, kl->lcore_id);
+		nw = kv_store_alloc(kl->store, r->key, r->nkey, 0, kv_exptime(r->exptime, kl->now),
+				    0, kl->now, &res);
+		if (nw != NULL) {
+			nw->won = 1;
+			won = kv_store_put(kl->store, nw, KV_ADD, 0, kl->now, NULL) == KV_STORED;
+		}
+		kv_store_read_begin(kl->store, kl->lcore_id);
+		it = kv_store_get(kl->store, r->key, r->nkey, kl->now);
+	}
 	kl->st_p->cmd_get++;
 	if (it == NULL) {
 		kv_store_read_end(kl->store, kl->lcore_id);
@@ -471,6 +490,10 @@ kv_mg(struct kv_conn *kc, const struct kv_req *r)
 		out_str(kc, "HD");
 	}
 	meta_echo(kc, r, it, it->cas);
+	if (won)
+		out_str(kc, " W");
+	else if (it->won)
+		out_str(kc, " Z");
 	out_str(kc, "\r\n");
 	if (r->mflags & KV_MF_V) {
 		if (it->nbytes + 2 <= KV_OUT_SMALL)

@@ -28,6 +28,7 @@
 #define S_BAD_CHUNK "CLIENT_ERROR bad data chunk\r\n"
 #define S_TOO_LONG "CLIENT_ERROR line too long\r\n"
 #define S_BAD_FLAG "CLIENT_ERROR invalid flag\r\n"
+#define S_BAD_FLAG_DUP "CLIENT_ERROR invalid or duplicate flag\r\n"
 #define S_BAD_TOKEN "CLIENT_ERROR bad token in command line format\r\n"
 #define S_BAD_MODE_MS "CLIENT_ERROR invalid mode for ms M token\r\n"
 #define S_BAD_MODE_MA "CLIENT_ERROR invalid mode for ma M token\r\n"
@@ -249,7 +250,8 @@ meta_flags(struct kv_proto *p, const struct toks *tk, int first, const char *val
 		char f = t[0];
 
 		if (strchr(valid, f) == NULL || f == '\0') {
-			say(p, S_BAD_FLAG);
+			/* memcached 1.6.18's words differ by command */
+			say(p, r->cmd == KV_CMD_MD || r->cmd == KV_CMD_MA ? S_BAD_FLAG_DUP : S_BAD_FLAG);
 			return false;
 		}
 		if (r->norder < sizeof(r->order))
@@ -551,9 +553,9 @@ line_done(struct kv_proto *p)
 		r->key = tk.t[1];
 		r->nkey = (uint8_t)tk.len[1];
 		if (!meta_flags(p, &tk, 2,
-				r->cmd == KV_CMD_MG	? "vkftcsqOTE"
-				: r->cmd == KV_CMD_MD ? "qOkCITE"
-						      : "qOkNJDTMtcvCE"))
+				r->cmd == KV_CMD_MG	? "vkftcsqOTN"
+				: r->cmd == KV_CMD_MD ? "qOkCIT"
+						      : "qOkNJDTMtcvC"))
 			return;
 		break;
 	case KV_CMD_MS: {
@@ -571,7 +573,7 @@ line_done(struct kv_proto *p)
 		r->key = tk.t[1];
 		r->nkey = (uint8_t)tk.len[1];
 		r->nbytes = (uint32_t)vlen;
-		if (!meta_flags(p, &tk, 3, "qOkcCFTIMSE")) {
+		if (!meta_flags(p, &tk, 3, "qOkcCFTIMS")) {
 			/* memcached: the data block that follows is swallowed */
 			p->dst = NULL;
 			p->left = (uint64_t)vlen + 2;

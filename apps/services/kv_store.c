@@ -547,6 +547,7 @@ kv_store_alloc(struct kv_store *s, const char *key, uint8_t nkey, uint32_t flags
 	it->atime = now;
 	it->cas = 0;
 	it->ref = 0;
+	it->won = 0;
 	it->prev = it->next = NULL;
 	memcpy(it->key, key, nkey);
 	memcpy(kv_item_value(it) + nbytes, "\r\n", 2);

@@ -50,6 +50,7 @@ struct kv_item {
 	uint8_t cls;
 	uint8_t linked; /* enum kv_chunk: free, allocated, linked, retired */
 	uint8_t ref;	/* read since it was queued in the LRU (second chance) */
+	uint8_t won;	/* made empty by meta mg N: a client was told to fill it */
 	char key[]; /* nkey bytes, then the value */
 };
 

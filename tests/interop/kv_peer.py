@@ -122,6 +122,9 @@ CASES = [
     ("meta ms bad length", b"ms k abc\r\nms k -1\r\nms\r\n", "one"),
     ("meta ms modes", b"ms mm 1 MR\r\nx\r\nms mm 1 MP\r\nx\r\nms mm 1 ME\r\na\r\n"
      b"ms mm 1 MP\r\nb\r\nms mm 1 MA\r\nc\r\nmg mm v\r\n", "one"),
+    ("meta mg N", b"mg v2 N30 s v q\r\nmg v2 N30 s q\r\nmg v3 N30 k O1\r\nms v3 1\r\nz\r\n"
+     b"mg v3 v N30\r\nmg v4 N0 v\r\n", "one"),
+    ("meta E refused", b"set a 0 0 1\r\nx\r\nmg a E5 v\r\nmd a E5\r\nma a E5\r\n", "one"),
     ("meta ma modes", b"ms mn 2\r\n10\r\nma mn MI D5 v\r\nma mn M- D100 v\r\nma mn M+ v\r\n"
      b"ms mx 1\r\nx\r\nma mx\r\n", "one"),
     ("quit", b"set z 0 0 1\r\nz\r\nquit\r\nget z\r\n", "close"),
