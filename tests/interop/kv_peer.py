@@ -21,12 +21,13 @@ address, and runs every client against both:
 - a second sluice run with [kv] memory_mb = 2: 4000 sets of 1000 bytes evict
   (stats evictions > 0), the last keys are there, the first are gone;
 - a third run in pipeline mode with two workers: a set on one connection,
-  then gets on eight others, spread over both workers (per-lcore
-  tcp_accepted), all return the value.
+  then gets on 16 others, spread over both workers (per-lcore established
+  connections), all return the value; memcslap set/get/mget from 8 threads,
+  then memccapable -a again.
 
 Every run ends with no connection left, mbufs back to the baseline and
-SIGTERM exiting 0 with every mbuf returned. Needs root, memcached and
-memccapable; exits 77 (skipped) without. Inside the namespace it runs
+SIGTERM exiting 0 with every mbuf returned. Needs root, memcached,
+memccapable and memcslap; exits 77 (skipped) without. Inside the namespace it runs
 itself as `kv_peer.py client ...` (standard library only).
 """
 
@@ -477,6 +478,13 @@ def run_checks(t, topo, lp, tp, g, exe, tag):
            if k.startswith("lcore_") and isinstance(v, dict) and "tcp_states" in v}
     t.check("two workers: set on one connection, get on 16 others returns it on each",
             r["set"] == "STORED\r\n" and r["gets_ok"] == 16, "%s" % r)
+    # load from 8 client threads on both workers at once (bounded: 3 x 16000
+    # requests), then the conformance run again
+    for test in ("set", "get", "mget"):
+        p = lp.sh(["memcslap", "-s", "%s:%d" % (lp.SLUICE_IP, PORT), "-c", "8", "-e", "2000",
+                   "-t", test], timeout=120, check=False, ns=topo.ns)
+        t.check("two workers: memcslap -t %s, 8 threads x 2000: exit 0" % test,
+                p.returncode == 0, (p.stdout + p.stderr)[-500:])
     rc, p_lines, out = memccapable(topo, lp, lp.SLUICE_IP)
     t.check("two workers: memccapable -a passes every ASCII test", rc == 0 and p_lines and
             all(ln.endswith("[pass]") for ln in p_lines), out[-1500:])
@@ -497,7 +505,7 @@ def main():
 
     ap = lp.arg_parser(__doc__)
     a = ap.parse_args()
-    skip = lp.preflight(("ip", "ethtool", "sysctl", "memcached", "memccapable"))
+    skip = lp.preflight(("ip", "ethtool", "sysctl", "memcached", "memccapable", "memcslap"))
     if skip is not None:
         return skip
     lp.exit_on_term()
