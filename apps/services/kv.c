@@ -1095,6 +1095,14 @@ kv_lcore_init(const struct sl_service_env *env, void **state)
 
 	if (n == 0 || env->kv_memory_mb == 0 || env->kv_item_max == 0)
 		return -EINVAL;
+	/* slab pages are at least one largest item: a few of them at least */
+	if (((uint64_t)env->kv_memory_mb << 20) < 4 * ((uint64_t)env->kv_item_max + 4096)) {
+		fprintf(stderr,
+			"sluice: kv: [kv] memory_mb = %u holds fewer than 4 values of [kv] item_max "
+			"= %u bytes; raise memory_mb or lower item_max\n",
+			env->kv_memory_mb, env->kv_item_max);
+		return -EINVAL;
+	}
 	kl = rte_zmalloc_socket("kv_lcore", sizeof(*kl), RTE_CACHE_LINE_SIZE, socket);
 	if (kl == NULL)
 		return -ENOMEM;

@@ -446,7 +446,7 @@ def run_checks(t, topo, lp, tp, g, exe, tag):
     # eviction under a small memory limit
     sl2 = g.sluice(KvSluice(exe, topo, tag + "e"))
     sl2.lcores = ("-l", "0")
-    sl2.extra = "[kv]\nmemory_mb = 2\n"
+    sl2.extra = "[kv]\nmemory_mb = 2\nitem_max = 262144\n"
     base = lp.start_ready(t, sl2, "kv (memory_mb = 2) starts")
     ev = lp.ns_json(topo, ["/usr/bin/python3", os.path.abspath(__file__), "evict",
                            lp.SLUICE_IP, "4000", "1000"], 120, "evict")
