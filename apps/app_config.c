@@ -43,8 +43,8 @@ enum sec {
 	SEC_MAX,
 };
 
-static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack", "service",
-					       "pipeline", "tcp",     "kv"};
+static const char *const sec_names[SEC_MAX] = {"sluice",   "port", "stack", "service",
+					       "pipeline", "tcp",  "kv"};
 
 enum ktype {
 	T_UINT,
@@ -1731,10 +1731,10 @@ app_config_load(struct app_config *cfg, const char *file, char *const *sets, int
 			return ret;
 	}
 	/* kv: whether a service's own default port applies */
-	cfg->udp_port_set =
-		ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "udp_port") - keys] != ORIGIN_DEFAULT;
-	cfg->tcp_port_set =
-		ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "tcp_port") - keys] != ORIGIN_DEFAULT;
+	cfg->udp_port_set = ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "udp_port") - keys] !=
+			    ORIGIN_DEFAULT;
+	cfg->tcp_port_set = ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "tcp_port") - keys] !=
+			    ORIGIN_DEFAULT;
 	return validate(cfg, &ctx);
 }
 

@@ -60,8 +60,8 @@ kv_b_fill(struct bench_kv *b)
 		char k[16];
 		int n = snprintf(k, sizeof(k), "key:%08u", i);
 		enum kv_res res;
-		struct kv_item *it = kv_store_alloc(b->s, k, (uint8_t)n, 0, 0, KV_B_VALUE,
-						    KV_B_T0, &res);
+		struct kv_item *it =
+			kv_store_alloc(b->s, k, (uint8_t)n, 0, 0, KV_B_VALUE, KV_B_T0, &res);
 
 		if (it == NULL)
 			return -ENOMEM;

@@ -191,7 +191,8 @@ static const char pipeline_stream[] =
 	"touch a 10\r\ntouch a x\r\n"
 	"flush_all\r\nflush_all 5\r\nflush_all noreply\r\n"
 	"version\r\nverbosity 1\r\nverbosity\r\nstats\r\nstats items\r\n"
-	"mg a v k f t c s q O123 T30\r\nms b 2 F7 T9 MA\r\nhi\r\nmd b q\r\nma n N0 J5 D3 MD v\r\nmn\r\n"
+	"mg a v k f t c s q O123 T30\r\nms b 2 F7 T9 MA\r\nhi\r\nmd b q\r\nma n N0 J5 D3 MD "
+	"v\r\nmn\r\n"
 	"unknown cmd\r\n\r\nget\r\nset a 0 0\r\nset a x 0 1\r\nincr a z\r\n"
 	" get  a \r\n"
 	"set lf 0 0 1\nx\r\nget lf\n"
@@ -358,8 +359,8 @@ put(struct kv_store *s, const char *k, const char *v, uint32_t exp, enum kv_stor
     uint64_t cas, uint32_t now)
 {
 	enum kv_res res;
-	struct kv_item *it = kv_store_alloc(s, k, (uint8_t)strlen(k), 0, exp, (uint32_t)strlen(v),
-					    now, &res);
+	struct kv_item *it =
+		kv_store_alloc(s, k, (uint8_t)strlen(k), 0, exp, (uint32_t)strlen(v), now, &res);
 
 	if (it == NULL)
 		return res;
@@ -552,7 +553,8 @@ race_reader(void *arg)
 			for (i = 1; i < it->nbytes; i++)
 				if (val[i] != val[0]) {
 					if (r->bad++ == 0)
-						fprintf(stderr, "bad %u at %u: %.20s\n", it->nbytes, i, val);
+						fprintf(stderr, "bad %u at %u: %.20s\n", it->nbytes,
+							i, val);
 					break;
 				}
 		}

@@ -45,8 +45,8 @@
 #include "sluice_service.h"
 
 #define KV_VERSION "1.6.18-sluice"
-#define KV_OUT_BUF 16384   /* per-lcore reply staging */
-#define KV_OUT_SMALL 1024  /* replies up to this size are staged */
+#define KV_OUT_BUF 16384  /* per-lcore reply staging */
+#define KV_OUT_SMALL 1024 /* replies up to this size are staged */
 #define KV_UDP_HDR 8
 #define KV_UDP_PAYLOAD 1400 /* memcached's UDP_MAX_PAYLOAD_SIZE, header included */
 #define KV_POOL_MBUFS 511
@@ -594,7 +594,8 @@ kv_stats_reply(struct kv_conn *kc)
 	}
 	kv_store_stats_read(kl->store, &ss);
 	getrusage(RUSAGE_SELF, &ru);
-#define ST(fmt, ...) len += snprintf(b + len, sizeof(b) - (size_t)len, "STAT " fmt "\r\n", __VA_ARGS__)
+#define ST(fmt, ...)                                                                               \
+	len += snprintf(b + len, sizeof(b) - (size_t)len, "STAT " fmt "\r\n", __VA_ARGS__)
 	ST("pid %d", (int)getpid());
 	ST("uptime %" PRIu32, kl->now - kv_started);
 	ST("time %" PRIu32, kl->now);
@@ -656,14 +657,14 @@ kv_request(void *arg, const struct kv_req *r)
 
 	/* stats checks its own room; mg/ma answers with a value and flags */
 	if (!out_room(kc, r->cmd == KV_CMD_MG || r->cmd == KV_CMD_MA ? KV_OUT_SMALL
-				  : r->cmd == KV_CMD_STATS		    ? 0
-									    : 64 + 2 * KV_KEY_MAX))
+			  : r->cmd == KV_CMD_STATS		     ? 0
+								     : 64 + 2 * KV_KEY_MAX))
 		return KV_PAUSE;
 	switch (r->cmd) {
 	case KV_CMD_DELETE:
 	case KV_CMD_MD:
-		res = kv_store_delete(kl->store, r->key, r->nkey,
-				      r->cmd == KV_CMD_MD ? r->cas : 0, kl->now);
+		res = kv_store_delete(kl->store, r->key, r->nkey, r->cmd == KV_CMD_MD ? r->cas : 0,
+				      kl->now);
 		if (res == KV_DELETED)
 			kl->st_p->delete_hits++;
 		else
@@ -704,8 +705,9 @@ kv_request(void *arg, const struct kv_req *r)
 		} else if (res == KV_NOT_FOUND) {
 			reply_maybe(kc, r, "NOT_FOUND\r\n");
 		} else if (res == KV_NON_NUMERIC) {
-			reply_maybe(kc, r,
-				    "CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
+			reply_maybe(
+				kc, r,
+				"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n");
 		} else {
 			reply_maybe(kc, r, "SERVER_ERROR out of memory\r\n");
 		}
@@ -815,18 +817,38 @@ kv_store_end(void *arg, const struct kv_req *r, void *buf, bool ok)
 		return KV_PAUSE;
 	kl->st_p->cmd_set++;
 	switch (r->cmd) {
-	case KV_CMD_ADD: mode = KV_ADD; break;
-	case KV_CMD_REPLACE: mode = KV_REPLACE; break;
-	case KV_CMD_APPEND: mode = KV_APPEND; break;
-	case KV_CMD_PREPEND: mode = KV_PREPEND; break;
-	case KV_CMD_CAS: mode = KV_CAS; break;
+	case KV_CMD_ADD:
+		mode = KV_ADD;
+		break;
+	case KV_CMD_REPLACE:
+		mode = KV_REPLACE;
+		break;
+	case KV_CMD_APPEND:
+		mode = KV_APPEND;
+		break;
+	case KV_CMD_PREPEND:
+		mode = KV_PREPEND;
+		break;
+	case KV_CMD_CAS:
+		mode = KV_CAS;
+		break;
 	case KV_CMD_MS:
 		switch (r->mode) {
-		case KV_MODE_ADD: mode = KV_ADD; break;
-		case KV_MODE_APPEND: mode = KV_APPEND; break;
-		case KV_MODE_PREPEND: mode = KV_PREPEND; break;
-		case KV_MODE_REPLACE: mode = KV_REPLACE; break;
-		default: mode = (r->mflags & KV_MF_BIG_C) ? KV_CAS : KV_SET; break;
+		case KV_MODE_ADD:
+			mode = KV_ADD;
+			break;
+		case KV_MODE_APPEND:
+			mode = KV_APPEND;
+			break;
+		case KV_MODE_PREPEND:
+			mode = KV_PREPEND;
+			break;
+		case KV_MODE_REPLACE:
+			mode = KV_REPLACE;
+			break;
+		default:
+			mode = (r->mflags & KV_MF_BIG_C) ? KV_CAS : KV_SET;
+			break;
 		}
 		break;
 	default:
@@ -845,21 +867,33 @@ kv_store_end(void *arg, const struct kv_req *r, void *buf, bool ok)
 		kl->st_p->cmd_meta++;
 		if (res == KV_STORED && (r->mflags & KV_MF_Q))
 			return KV_OK;
-		out_str(kc, res == KV_STORED	   ? "HD"
-			    : res == KV_EXISTS	   ? "EX"
+		out_str(kc, res == KV_STORED	  ? "HD"
+			    : res == KV_EXISTS	  ? "EX"
 			    : res == KV_NOT_FOUND ? "NF"
-						   : "NS");
+						  : "NS");
 		meta_echo(kc, r, NULL, res == KV_STORED ? cas : 0);
 		out_str(kc, "\r\n");
 		return KV_OK;
 	}
 	switch (res) {
-	case KV_STORED: reply_maybe(kc, r, "STORED\r\n"); break;
-	case KV_EXISTS: reply_maybe(kc, r, "EXISTS\r\n"); break;
-	case KV_NOT_FOUND: reply_maybe(kc, r, "NOT_FOUND\r\n"); break;
-	case KV_NOT_STORED: reply_maybe(kc, r, "NOT_STORED\r\n"); break;
-	case KV_TOO_LARGE: reply_maybe(kc, r, "SERVER_ERROR object too large for cache\r\n"); break;
-	default: reply_maybe(kc, r, "SERVER_ERROR out of memory storing object\r\n"); break;
+	case KV_STORED:
+		reply_maybe(kc, r, "STORED\r\n");
+		break;
+	case KV_EXISTS:
+		reply_maybe(kc, r, "EXISTS\r\n");
+		break;
+	case KV_NOT_FOUND:
+		reply_maybe(kc, r, "NOT_FOUND\r\n");
+		break;
+	case KV_NOT_STORED:
+		reply_maybe(kc, r, "NOT_STORED\r\n");
+		break;
+	case KV_TOO_LARGE:
+		reply_maybe(kc, r, "SERVER_ERROR object too large for cache\r\n");
+		break;
+	default:
+		reply_maybe(kc, r, "SERVER_ERROR out of memory storing object\r\n");
+		break;
 	}
 	return KV_OK;
 }
@@ -1098,7 +1132,8 @@ kv_lcore_init(const struct sl_service_env *env, void **state)
 	/* slab pages are at least one largest item: a few of them at least */
 	if (((uint64_t)env->kv_memory_mb << 20) < 4 * ((uint64_t)env->kv_item_max + 4096)) {
 		fprintf(stderr,
-			"sluice: kv: [kv] memory_mb = %u holds fewer than 4 values of [kv] item_max "
+			"sluice: kv: [kv] memory_mb = %u holds fewer than 4 values of [kv] "
+			"item_max "
 			"= %u bytes; raise memory_mb or lower item_max\n",
 			env->kv_memory_mb, env->kv_item_max);
 		return -EINVAL;
@@ -1119,8 +1154,8 @@ kv_lcore_init(const struct sl_service_env *env, void **state)
 	snprintf(name, sizeof(name), "kv_tx%u", env->lcore_id);
 	kl->pool = rte_mempool_lookup(name);
 	if (kl->pool == NULL)
-		kl->pool = rte_pktmbuf_pool_create(name, KV_POOL_MBUFS, 32, 0, KV_POOL_ROOM,
-						   socket);
+		kl->pool =
+			rte_pktmbuf_pool_create(name, KV_POOL_MBUFS, 32, 0, KV_POOL_ROOM, socket);
 	if (kl->conns == NULL || kl->udp_out == NULL || kl->pool == NULL) {
 		kv_lcore_fini(kl);
 		return -ENOMEM;

@@ -193,30 +193,14 @@ static const struct {
 	const char *name;
 	enum kv_cmd cmd;
 } cmds[] = {
-	{"get", KV_CMD_GET},
-	{"gets", KV_CMD_GETS},
-	{"gat", KV_CMD_GAT},
-	{"gats", KV_CMD_GATS},
-	{"set", KV_CMD_SET},
-	{"add", KV_CMD_ADD},
-	{"replace", KV_CMD_REPLACE},
-	{"append", KV_CMD_APPEND},
-	{"prepend", KV_CMD_PREPEND},
-	{"cas", KV_CMD_CAS},
-	{"delete", KV_CMD_DELETE},
-	{"incr", KV_CMD_INCR},
-	{"decr", KV_CMD_DECR},
-	{"touch", KV_CMD_TOUCH},
-	{"flush_all", KV_CMD_FLUSH_ALL},
-	{"version", KV_CMD_VERSION},
-	{"stats", KV_CMD_STATS},
-	{"verbosity", KV_CMD_VERBOSITY},
-	{"quit", KV_CMD_QUIT},
-	{"mg", KV_CMD_MG},
-	{"ms", KV_CMD_MS},
-	{"md", KV_CMD_MD},
-	{"ma", KV_CMD_MA},
-	{"mn", KV_CMD_MN},
+	{"get", KV_CMD_GET},	     {"gets", KV_CMD_GETS},	{"gat", KV_CMD_GAT},
+	{"gats", KV_CMD_GATS},	     {"set", KV_CMD_SET},	{"add", KV_CMD_ADD},
+	{"replace", KV_CMD_REPLACE}, {"append", KV_CMD_APPEND}, {"prepend", KV_CMD_PREPEND},
+	{"cas", KV_CMD_CAS},	     {"delete", KV_CMD_DELETE}, {"incr", KV_CMD_INCR},
+	{"decr", KV_CMD_DECR},	     {"touch", KV_CMD_TOUCH},	{"flush_all", KV_CMD_FLUSH_ALL},
+	{"version", KV_CMD_VERSION}, {"stats", KV_CMD_STATS},	{"verbosity", KV_CMD_VERBOSITY},
+	{"quit", KV_CMD_QUIT},	     {"mg", KV_CMD_MG},		{"ms", KV_CMD_MS},
+	{"md", KV_CMD_MD},	     {"ma", KV_CMD_MA},		{"mn", KV_CMD_MN},
 };
 
 static int
@@ -251,20 +235,37 @@ meta_flags(struct kv_proto *p, const struct toks *tk, int first, const char *val
 
 		if (strchr(valid, f) == NULL || f == '\0') {
 			/* memcached 1.6.18's words differ by command */
-			say(p, r->cmd == KV_CMD_MD || r->cmd == KV_CMD_MA ? S_BAD_FLAG_DUP : S_BAD_FLAG);
+			say(p, r->cmd == KV_CMD_MD || r->cmd == KV_CMD_MA ? S_BAD_FLAG_DUP
+									  : S_BAD_FLAG);
 			return false;
 		}
 		if (r->norder < sizeof(r->order))
 			r->order[r->norder++] = f;
 		switch (f) {
-		case 'v': r->mflags |= KV_MF_V; break;
-		case 'k': r->mflags |= KV_MF_K; break;
-		case 'f': r->mflags |= KV_MF_F; break;
-		case 't': r->mflags |= KV_MF_T; break;
-		case 'c': r->mflags |= KV_MF_C; break;
-		case 's': r->mflags |= KV_MF_S; break;
-		case 'q': r->mflags |= KV_MF_Q; break;
-		case 'I': r->mflags |= KV_MF_I; break;
+		case 'v':
+			r->mflags |= KV_MF_V;
+			break;
+		case 'k':
+			r->mflags |= KV_MF_K;
+			break;
+		case 'f':
+			r->mflags |= KV_MF_F;
+			break;
+		case 't':
+			r->mflags |= KV_MF_T;
+			break;
+		case 'c':
+			r->mflags |= KV_MF_C;
+			break;
+		case 's':
+			r->mflags |= KV_MF_S;
+			break;
+		case 'q':
+			r->mflags |= KV_MF_Q;
+			break;
+		case 'I':
+			r->mflags |= KV_MF_I;
+			break;
 		case 'O':
 			if (tk->len[i] - 1 > 32) {
 				say(p, S_OPAQUE_LONG);
@@ -553,7 +554,7 @@ line_done(struct kv_proto *p)
 		r->key = tk.t[1];
 		r->nkey = (uint8_t)tk.len[1];
 		if (!meta_flags(p, &tk, 2,
-				r->cmd == KV_CMD_MG	? "vkftcsqOTN"
+				r->cmd == KV_CMD_MG   ? "vkftcsqOTN"
 				: r->cmd == KV_CMD_MD ? "qOkCIT"
 						      : "qOkNJDTMtcvC"))
 			return;

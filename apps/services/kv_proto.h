@@ -63,14 +63,14 @@ enum kv_cmd {
 };
 
 /* meta flags (bit per flag letter that takes no token, KV_MF_x) */
-#define KV_MF_V (1u << 0)  /**< v: return the value */
-#define KV_MF_K (1u << 1)  /**< k: return the key */
-#define KV_MF_F (1u << 2)  /**< f: return client flags */
-#define KV_MF_T (1u << 3)  /**< t: return the TTL left */
-#define KV_MF_C (1u << 4)  /**< c: return the CAS */
-#define KV_MF_S (1u << 5)  /**< s: return the value's size */
-#define KV_MF_Q (1u << 6)  /**< q: quiet (no EN/HD/NF) */
-#define KV_MF_I (1u << 7)  /**< I: invalidate (md), accepted and ignored */
+#define KV_MF_V (1u << 0)      /**< v: return the value */
+#define KV_MF_K (1u << 1)      /**< k: return the key */
+#define KV_MF_F (1u << 2)      /**< f: return client flags */
+#define KV_MF_T (1u << 3)      /**< t: return the TTL left */
+#define KV_MF_C (1u << 4)      /**< c: return the CAS */
+#define KV_MF_S (1u << 5)      /**< s: return the value's size */
+#define KV_MF_Q (1u << 6)      /**< q: quiet (no EN/HD/NF) */
+#define KV_MF_I (1u << 7)      /**< I: invalidate (md), accepted and ignored */
 #define KV_MF_BIG_T (1u << 8)  /**< T<ttl>: new TTL */
 #define KV_MF_BIG_N (1u << 9)  /**< N<ttl>: autovivify on miss */
 #define KV_MF_BIG_C (1u << 10) /**< C<cas>: compare CAS */
@@ -97,17 +97,17 @@ struct kv_req {
 	const char *key; /**< the one key of single-key commands */
 	uint8_t nkey;
 	bool noreply;
-	uint32_t flags;	   /**< client flags (storage commands; ms F) */
-	int32_t exptime;   /**< as given: 0, relative, absolute or negative */
-	uint32_t nbytes;   /**< data block length (storage commands) */
-	uint64_t cas;	   /**< cas's unique; meta C */
-	uint64_t delta;	   /**< incr/decr; ma D (default 1) */
-	uint64_t initial;  /**< ma J */
+	uint32_t flags;	  /**< client flags (storage commands; ms F) */
+	int32_t exptime;  /**< as given: 0, relative, absolute or negative */
+	uint32_t nbytes;  /**< data block length (storage commands) */
+	uint64_t cas;	  /**< cas's unique; meta C */
+	uint64_t delta;	  /**< incr/decr; ma D (default 1) */
+	uint64_t initial; /**< ma J */
 	uint32_t verbosity;
-	const char *args;  /**< stats: the arguments after "stats", NUL-terminated */
+	const char *args; /**< stats: the arguments after "stats", NUL-terminated */
 	/* meta */
-	uint32_t mflags;   /**< KV_MF_* */
-	char mode;	   /**< ms/ma M (enum kv_mode); 0 = the command's default */
+	uint32_t mflags;    /**< KV_MF_* */
+	char mode;	    /**< ms/ma M (enum kv_mode); 0 = the command's default */
 	const char *opaque; /**< O value (at most 32 bytes) */
 	uint8_t nopaque;
 	/** the flag letters as given, for replies that echo them in order */
@@ -151,7 +151,7 @@ enum kv_pstate {
 	KV_PS_CRLF,  /* the \r\n after a data block */
 	KV_PS_END,   /* store_end pending */
 	KV_PS_SWALLOW,
-	KV_PS_REQ, /* request() pending */
+	KV_PS_REQ,  /* request() pending */
 	KV_PS_SKIP, /* the rest of a line answered already */
 	KV_PS_CLOSED,
 };
@@ -161,15 +161,15 @@ struct kv_proto {
 	void *arg;
 	enum kv_pstate st;
 	struct kv_req req;
-	uint32_t len;	 /* bytes in line[] */
-	uint32_t pos;	 /* KV_PS_GET: next key starts here */
-	bool get_eol;	 /* KV_PS_GET: line[] holds the end of the line */
-	bool get_any;	 /* a get line's command has been parsed */
-	bool cr;	 /* KV_PS_CRLF: the '\r' was seen */
+	uint32_t len; /* bytes in line[] */
+	uint32_t pos; /* KV_PS_GET: next key starts here */
+	bool get_eol; /* KV_PS_GET: line[] holds the end of the line */
+	bool get_any; /* a get line's command has been parsed */
+	bool cr;      /* KV_PS_CRLF: the '\r' was seen */
 	bool crlf_bad;
-	uint64_t left;	 /* KV_PS_DATA / SWALLOW: bytes still to come */
-	uint8_t *dst;	 /* KV_PS_DATA: where they go (NULL: swallowed) */
-	void *buf;	 /* the store_begin buffer */
+	uint64_t left; /* KV_PS_DATA / SWALLOW: bytes still to come */
+	uint8_t *dst;  /* KV_PS_DATA: where they go (NULL: swallowed) */
+	void *buf;     /* the store_begin buffer */
 	char line[KV_LINE_MAX + 3];
 };
 

@@ -39,7 +39,7 @@ enum kv_chunk {
 
 struct kv_class {
 	uint32_t size;
-	struct kv_item *free; /* via h_next */
+	struct kv_item *free;	     /* via h_next */
 	struct kv_item *head, *tail; /* LRU: head most recent */
 	uint32_t pages;
 };
@@ -292,7 +292,8 @@ page_steal(struct kv_store *s, struct kv_class *c)
 		page = s->arena + (size_t)pg * s->page_size;
 		found = true;
 		for (off = 0; off + v->size <= s->page_size && found; off += v->size) {
-			const struct kv_item *it = (const struct kv_item *)(const void *)(page + off);
+			const struct kv_item *it =
+				(const struct kv_item *)(const void *)(page + off);
 
 			if (it->linked == KV_CHUNK_ALLOC || it->linked == KV_CHUNK_RETIRED)
 				found = false;
@@ -413,8 +414,8 @@ kv_store_create(const struct kv_store_conf *conf)
 	rte_spinlock_init(&s->lock);
 	s->item_max = conf->item_max;
 	s->max_threads = conf->max_threads;
-	s->page_size = RTE_ALIGN_CEIL(RTE_MAX(KV_PAGE_MIN, item_total(KV_KEY_MAX, conf->item_max)),
-				      4096);
+	s->page_size =
+		RTE_ALIGN_CEIL(RTE_MAX(KV_PAGE_MIN, item_total(KV_KEY_MAX, conf->item_max)), 4096);
 	s->pages_total = (uint32_t)RTE_MAX(conf->memory / s->page_size, 1);
 	s->arena_len = (size_t)s->pages_total * s->page_size;
 	s->st.limit = conf->memory;
@@ -522,8 +523,8 @@ kv_store_get(struct kv_store *s, const char *key, uint8_t nkey, uint32_t now)
 }
 
 struct kv_item *
-kv_store_alloc(struct kv_store *s, const char *key, uint8_t nkey, uint32_t flags,
-	       uint32_t exptime, uint32_t nbytes, uint32_t now, enum kv_res *res)
+kv_store_alloc(struct kv_store *s, const char *key, uint8_t nkey, uint32_t flags, uint32_t exptime,
+	       uint32_t nbytes, uint32_t now, enum kv_res *res)
 {
 	struct kv_item *it;
 

@@ -17,8 +17,8 @@
  *   1.25, as memcached's slabs); a class out of chunks evicts from its own
  *   LRU tail (second chance: an item read since it was queued moves to the
  *   head once instead), and a class with nothing to evict takes a page
- *   from another class (its items evicted, after a grace period). Items that expired or were flushed are freed
- *   lazily (a set, delete or eviction that meets them) and by
+ *   from another class (its items evicted, after a grace period). Items that expired or were
+ * flushed are freed lazily (a set, delete or eviction that meets them) and by
  *   kv_store_expire_step().
  *
  * Time is a Unix time in seconds passed by the caller (tests drive it).
@@ -37,7 +37,7 @@ extern "C" {
 struct kv_store;
 
 struct kv_item {
-	struct kv_item *h_next; /* hash chain (readers follow it) */
+	struct kv_item *h_next;	     /* hash chain (readers follow it) */
 	struct kv_item *prev, *next; /* LRU, writer only */
 	uint64_t cas;
 	uint32_t hv;
@@ -51,7 +51,7 @@ struct kv_item {
 	uint8_t linked; /* enum kv_chunk: free, allocated, linked, retired */
 	uint8_t ref;	/* read since it was queued in the LRU (second chance) */
 	uint8_t won;	/* made empty by meta mg N: a client was told to fill it */
-	char key[]; /* nkey bytes, then the value */
+	char key[];	/* nkey bytes, then the value */
 };
 
 static inline char *
@@ -61,8 +61,8 @@ kv_item_value(const struct kv_item *it)
 }
 
 struct kv_store_conf {
-	uint64_t memory;   /**< bytes of item memory ([kv] memory_mb) */
-	uint32_t item_max; /**< largest value ([kv] item_max) */
+	uint64_t memory;	  /**< bytes of item memory ([kv] memory_mb) */
+	uint32_t item_max;	  /**< largest value ([kv] item_max) */
 	unsigned int max_threads; /**< reader ids 0..max_threads-1 */
 };
 
@@ -92,8 +92,8 @@ struct kv_store_stats {
 	uint64_t total_items;
 	uint64_t bytes;
 	uint64_t evictions;
-	uint64_t expired;   /**< freed because dead (expired or flushed) */
-	uint64_t limit;	    /**< memory in bytes */
+	uint64_t expired; /**< freed because dead (expired or flushed) */
+	uint64_t limit;	  /**< memory in bytes */
 	uint64_t pages_used, pages_total;
 };
 
@@ -109,17 +109,15 @@ void kv_store_read_begin(struct kv_store *s, unsigned int tid);
 void kv_store_read_end(struct kv_store *s, unsigned int tid);
 
 /** Inside a read section: the live item for the key, or NULL. */
-const struct kv_item *kv_store_get(struct kv_store *s, const char *key, uint8_t nkey,
-				   uint32_t now);
+const struct kv_item *kv_store_get(struct kv_store *s, const char *key, uint8_t nkey, uint32_t now);
 
 /**
  * A new unlinked item for a value of @p nbytes (to be filled, then given
  * to kv_store_put()), evicting if needed. NULL with *res KV_TOO_LARGE
  * (nbytes > item_max) or KV_NO_MEMORY.
  */
-struct kv_item *kv_store_alloc(struct kv_store *s, const char *key, uint8_t nkey,
-			       uint32_t flags, uint32_t exptime, uint32_t nbytes, uint32_t now,
-			       enum kv_res *res);
+struct kv_item *kv_store_alloc(struct kv_store *s, const char *key, uint8_t nkey, uint32_t flags,
+			       uint32_t exptime, uint32_t nbytes, uint32_t now, enum kv_res *res);
 /** Give back an item from kv_store_alloc() that was not put. */
 void kv_store_release(struct kv_store *s, struct kv_item *it);
 
@@ -135,11 +133,11 @@ enum kv_res kv_store_delete(struct kv_store *s, const char *key, uint8_t nkey, u
 struct kv_arith {
 	bool incr;
 	uint64_t delta;
-	uint64_t cas;	    /**< compare (0 = any) */
-	bool vivify;	    /**< create with @p initial when missing */
+	uint64_t cas; /**< compare (0 = any) */
+	bool vivify;  /**< create with @p initial when missing */
 	uint64_t initial;
-	uint32_t exptime;   /**< of a vivified item */
-	bool set_exptime;   /**< also change the exptime to @p exptime */
+	uint32_t exptime; /**< of a vivified item */
+	bool set_exptime; /**< also change the exptime to @p exptime */
 };
 
 /** incr/decr (memcached: incr wraps at 2^64, decr stops at 0; a shorter

@@ -208,7 +208,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ca = fz_run(&fz_a, data + 5, size - 5, 0, false, false);
 	cb = fz_run(&fz_b, data + 5, size - 5, seed, true, pause);
 	if (ca != cb || fz_a.h != fz_b.h || fz_a.n != fz_b.n) {
-		fprintf(stderr, "kv_proto: one piece and split%s differ: closed %d/%d, events %llu/%llu\n",
+		fprintf(stderr,
+			"kv_proto: one piece and split%s differ: closed %d/%d, events %llu/%llu\n",
 			pause ? " with pauses" : "", ca, cb, (unsigned long long)fz_a.n,
 			(unsigned long long)fz_b.n);
 		abort();
