@@ -2418,6 +2418,15 @@ app_config_load(struct app_config *cfg, const char *file, char *const *sets, int
 	svc_ents_free(&ctx);
 	if (ret != 0)
 		return ret;
+	/* a service's own port (kv: 11211) where [service] sets none */
+	if (cfg->svc->default_port != 0) {
+		if (ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "udp_port") - keys] ==
+		    ORIGIN_DEFAULT)
+			cfg->udp_port = cfg->svc->default_port;
+		if (ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "tcp_port") - keys] ==
+		    ORIGIN_DEFAULT)
+			cfg->tcp_port = cfg->svc->default_port;
+	}
 	return validate(cfg, &ctx);
 }
 

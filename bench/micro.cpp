@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "micro_c.h"
+#include "micro_kv.h"
 
 static bool failed;
 
@@ -38,6 +39,28 @@ run_case(benchmark::State &st, bench_kind kind, int nargs)
 		st.SkipWithError(bench_error());
 		failed = true;
 	}
+}
+
+/* kv: the shared table against forwarding to the key's owner (micro_kv.h) */
+static void
+run_kv(benchmark::State &st, bench_kv_kind kind)
+{
+	bench_kv *b = bench_kv_setup(kind, st.range(0));
+	if (b == nullptr) {
+		st.SkipWithError(bench_kv_error());
+		failed = true;
+		return;
+	}
+	uint64_t items = 0;
+	uint64_t t0 = bench_tsc();
+	for (auto _ : st)
+		items += bench_kv_run(b);
+	uint64_t t1 = bench_tsc();
+
+	st.SetItemsProcessed(static_cast<int64_t>(items));
+	st.counters["cycles/op"] =
+		benchmark::Counter(items != 0 ? double(t1 - t0) / double(items) : 0.0);
+	bench_kv_teardown(b);
 }
 
 static benchmark::internal::Benchmark *
@@ -88,6 +111,14 @@ register_all()
 	reg("BM_rxtx_move", BENCH_RXTX_MOVE, {"burst"})->Arg(32);
 	reg("BM_rxtx", BENCH_RXTX, {"burst"})->Arg(8)->Arg(32);
 	reg("BM_rxtx_txbuf", BENCH_RXTX_TXBUF, {"burst"})->Arg(32);
+	for (auto kind : {BENCH_KV_GET_SHARED, BENCH_KV_SET_SHARED, BENCH_KV_GET_FORWARDED})
+		benchmark::RegisterBenchmark(kind == BENCH_KV_GET_SHARED   ? "BM_kv_get_shared"
+					     : kind == BENCH_KV_SET_SHARED ? "BM_kv_set_shared"
+									   : "BM_kv_get_forwarded",
+					     run_kv, kind)
+			->ArgNames({"keys"})
+			->Arg(100000)
+			->UseRealTime();
 }
 
 int

@@ -166,6 +166,21 @@ assert_roundtrip(const struct app_config *c)
 
 /* ---- the shipped files ----------------------------------------------- */
 
+/* --dump-config of @p c contains @p needle */
+static void
+cfg_dump_has(const struct app_config *c, const char *needle)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	app_config_dump(c, f);
+	fclose(f);
+	assert_has(buf, needle);
+	free(buf);
+}
+
 static void
 check_shipped(const char *name, const struct app_config *c)
 {
@@ -214,22 +229,22 @@ check_shipped(const char *name, const struct app_config *c)
 		assert_int_equal(c->pipe_ring_size, 1024);
 	} else if (strcmp(name, "offload.ini") == 0) {
 		assert_string_equal(c->service, "http");
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
-
-		assert_non_null(f);
-		app_config_dump(c, f); /* http's own keys, as the service has them */
-		fclose(f);
-		assert_non_null(strstr(buf, "\n[http]\n"));
-		assert_non_null(strstr(buf, "\nhttp_work_path = /work\nhttp_work_lane = 1\n"));
-		free(buf);
+		/* http's own keys, as the service has them */
+		cfg_dump_has(c, "\n[http]\n");
+		cfg_dump_has(c, "\nhttp_work_path = /work\nhttp_work_lane = 1\n");
 		assert_int_equal(c->off_lcores.n, 1);
 		assert_int_equal(c->off_lcores.ids[0], 2);
 		assert_int_equal(c->off_lanes, 2);
 		assert_int_equal(c->off_lane_size, 4);
 		assert_int_equal(c->off_on_full[0], 0);
 		assert_int_equal(c->off_on_full[1], 0);
+	} else if (strcmp(name, "kv.ini") == 0) {
+		assert_string_equal(c->service, "kv");
+		cfg_dump_has(c, "\n[kv]\nmemory_mb = 64\nitem_max = 1048576\n");
+		assert_false(c->tcp_nagle);
+		/* no [service] port: the service's own (kv: 11211) applies */
+		assert_int_equal(c->udp_port, 11211);
+		assert_int_equal(c->tcp_port, 11211);
 	} else if (strcmp(name, "memif.ini") == 0) {
 		assert_string_equal(c->ports[0].dev,
 				    "net_memif0,role=server,socket=/run/sluice/memif.sock");
@@ -241,8 +256,8 @@ static void
 test_every_shipped_file_parses(void **state)
 {
 	static const char *const expected[] = {"default.ini.in", "tap.ini", "af_packet.ini",
-					       "pci.ini", "memif.ini", "offload.ini"};
-	bool found[6] = {false};
+					       "pci.ini", "memif.ini", "offload.ini", "kv.ini"};
+	bool found[RTE_DIM(expected)] = {false};
 	glob_t g;
 	size_t i, j;
 
@@ -300,6 +315,36 @@ test_defaults(void **state)
 	assert_int_equal(cfg.icmp_burst, 50);
 	assert_int_equal(cfg.ttl, 64);
 	assert_int_equal(cfg.udp_port, 7);
+}
+
+/* kv: a port given in the file or by --set wins over the service's own */
+static void
+test_service_port_given(void **state)
+{
+	char *sets[] = {"service.tcp_port=7"};
+	const char *ini = "[sluice]\nservice = kv\n" PORT0 "[service]\nudp_port = 5000\n"
+			  "[kv]\nmemory_mb = 2\nitem_max = 2048\n";
+	char path[] = "/tmp/sl_cfg_kv_XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, ini, strlen(ini)), (ssize_t)strlen(ini));
+	close(fd);
+	assert_int_equal(app_config_load(&cfg, path, sets, 1, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(cfg.udp_port, 5000);
+	assert_int_equal(cfg.tcp_port, 7);
+	cfg_dump_has(&cfg, "\n[kv]\nmemory_mb = 2\nitem_max = 2048\n");
+	/* neither given: both the service's own */
+	expect_ok("[sluice]\nservice = kv\n" PORT0);
+	assert_int_equal(cfg.udp_port, 11211);
+	assert_int_equal(cfg.tcp_port, 11211);
+	/* not the selected service: [service]'s defaults */
+	expect_ok(PORT0);
+	assert_int_equal(cfg.udp_port, 7);
+	expect_fail("[sluice]\nservice = kv\n" PORT0 "[kv]\nitem_max = 1024000\nmemory_mb = 1\n",
+		    "holds fewer than 4 values of item_max");
 }
 
 static void
@@ -1001,15 +1046,7 @@ keys_of(const struct app_config *c)
 static void
 dump_has(const char *needle)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	app_config_dump(&cfg, f);
-	fclose(f);
-	assert_has(buf, needle);
-	free(buf);
+	cfg_dump_has(&cfg, needle);
 }
 
 static void
@@ -1437,6 +1474,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_shipped_file_parses),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_service_port_given),
 		cmocka_unit_test(test_port_defaults),
 		cmocka_unit_test(test_every_key_set),
 		cmocka_unit_test(test_uint_malformed),

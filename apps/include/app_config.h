@@ -32,6 +32,7 @@
  *             keepalive_probes, sndbuf, rcvbuf, ooo_bytes, ooo_segs,
  *             syn_backlog, syncookies, challenge_acks, timestamps, sack,
  *             window_scaling
+ *   [kv]      memory_mb, item_max
  *
  * Only main() and the tests call these; none is for the data path.
  */

@@ -164,6 +164,10 @@ struct sl_service {
 	/** Optional check across keys once all are parsed (selected service
 	 *  only): 0, or -EINVAL with @p why saying what to change. */
 	int (*cfg_check)(const void *cfg, char *why, size_t wl);
+	/** The service's own port for [service] udp_port and tcp_port when
+	 *  the configuration does not set them (kv: 11211, memcached's);
+	 *  0 = [service]'s defaults (7). */
+	uint16_t default_port;
 };
 
 /** A check for SL_CFG_STRING keys that hold an HTTP request target: starts
