@@ -22,6 +22,10 @@ extern "C" {
 #define GEN_DEV_LEN 512
 #define GEN_PATH_LEN 1024
 #define GEN_MAX_LAYOUT 128
+#define GEN_HTTP_PATH_LEN 256
+/** Most --conns and --pipeline. */
+#define GEN_MAX_CONNS 4096
+#define GEN_MAX_DEPTH 256
 
 /** What an lcore of the layout does. */
 enum gen_role {
@@ -60,6 +64,14 @@ struct gen_opts {
 	char json[GEN_PATH_LEN]; /**< --json FILE, "" = none, "-" = stdout */
 	uint16_t n_layout;	 /**< --lcores; 0 = default (see gen_opts_usage) */
 	struct gen_layout layout[GEN_MAX_LAYOUT];
+	/* TCP request/response (--proto memcached | http) */
+	uint8_t proto;		      /**< enum gen_proto_id: --proto udp|memcached|http */
+	uint32_t conns;		      /**< --conns, default 16 */
+	uint32_t depth;		      /**< --pipeline requests outstanding per connection, default 1 */
+	uint32_t keys;		      /**< --keys, default 100000 */
+	uint32_t value_size;	      /**< --value-size bytes, default 32 */
+	uint32_t get_permille;	      /**< --get-ratio x 1000, default 900 */
+	char http_path[GEN_HTTP_PATH_LEN]; /**< --http-path, default "/" */
 };
 
 /** Defaults of every option (no port, no addresses). */
