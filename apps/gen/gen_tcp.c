@@ -219,6 +219,7 @@ send_one(struct gen_tcp *g, struct gen_conn *k)
 	struct gen_req *r;
 	const char *buf;
 	uint32_t len, key = 0, aux = 0, ver = 0;
+	uint64_t t0;
 	uint8_t op;
 	int ret;
 
@@ -246,6 +247,7 @@ send_one(struct gen_tcp *g, struct gen_conn *k)
 	}
 	if (stk_tcp_send_space(k->c) < len)
 		return false; /* on_sent brings us back */
+	t0 = rte_rdtsc();     /* the round trip includes our own send path */
 	ret = stk_tcp_send(k->c, buf, len);
 	if (unlikely(ret != (int)len)) {
 		ERR(g, send_failed, "stk_tcp_send() took part of a request or refused it");
@@ -261,7 +263,7 @@ send_one(struct gen_tcp *g, struct gen_conn *k)
 		g->st.mc_gets++;
 	}
 	r = &k->fifo[(k->head + k->n) % g->conf.depth];
-	r->tsc = rte_rdtsc();
+	r->tsc = t0;
 	r->key = key;
 	r->aux = aux;
 	r->op = op;
@@ -627,6 +629,7 @@ gen_tcp_poll(struct gen_tcp *g, uint64_t now, bool stop)
 			sent++;
 		}
 		gen_pace_commit(&g->pace, sent);
+		g->st.slots_skipped = g->pace.skipped;
 		return false;
 	case PH_DRAIN:
 		if (g->outstanding == 0 || now >= g->deadline) {
@@ -722,11 +725,12 @@ gen_tcp_report_text(const struct gen_tcp_conf *conf, const struct gen_tcp_stats 
 		"  connections: opened %" PRIu64 " reopened %" PRIu64 " server closes %" PRIu64
 		" (requests lost after them %" PRIu64 ")\n",
 		s->conns_opened, s->conns_reopened, s->server_closes, s->lost_announced);
-	if (s->send_blocked)
+	if (conf->rate != 0)
 		fprintf(out,
-			"  times due requests found every connection at --pipeline depth: %" PRIu64
+			"  paced: times due requests found every connection at --pipeline depth "
+			"%" PRIu64 ", slots skipped (more than the catch-up limit behind) %" PRIu64
 			"\n",
-			s->send_blocked);
+			s->send_blocked, s->slots_skipped);
 	fprintf(out, "  errors %" PRIu64, errs);
 #define GEN_TCP_ERRTXT(f, name, err)                                                               \
 	if (err && s->f != 0)                                                                      \

@@ -39,6 +39,7 @@ extern "C" {
 	X(sent, "requests_sent", 0)                                                                \
 	X(completed, "responses", 0)                                                               \
 	X(send_blocked, "send_blocked", 0) /* times due requests found no connection with room */  \
+	X(slots_skipped, "pacing_slots_skipped", 0) /* paced: due more than max lag behind */      \
 	X(conns_opened, "conns_opened", 0)                                                         \
 	X(conns_reopened, "conns_reopened", 0)                                                     \
 	X(server_closes, "server_announced_closes", 0) /* HTTP "Connection: close" */              \

@@ -24,7 +24,6 @@ namespace and veth go on every exit.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -107,16 +106,6 @@ def lat_ok(j):
         a <= b for a, b in zip(seq, seq[1:]))
 
 
-def stop(p, limit=10):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-    try:
-        return p.wait(timeout=limit)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.wait()
-
-
 def memif(a, tmp):
     pid = os.getpid()
     sock = os.path.join(tmp, "memif.sock")
@@ -175,7 +164,7 @@ def memif(a, tmp):
                 rc == 1 and j is not None and j["counters"]["http_status_not_200"] == 200 and
                 j["counters"]["responses"] == 200, f"rc={rc} {out[-1200:]}")
     finally:
-        rc = stop(srv)
+        rc = lp.stop_proc(srv)
         log.seek(0)
         out = log.read()
         log.close()
@@ -225,7 +214,7 @@ def memcached(a, topo, tmp):
                 rc == 1 and j is not None and j["counters"]["get_value_of_another_run"] > 0,
                 f"rc={rc} {out[-1200:]}")
     finally:
-        stop(mc)
+        lp.stop_proc(mc)
 
 
 def nginx(a, topo, tmp):
@@ -259,7 +248,7 @@ def nginx(a, topo, tmp):
             t.note(f"nginx over af_packet: {j['requests']['responses_per_s']:.0f} responses/s"
                    f" (shared machine)")
     finally:
-        stop(ng)
+        lp.stop_proc(ng)
 
 
 def main():
