@@ -239,7 +239,7 @@ def run_gen(a, srv, args, seconds, rate, tmp, tag):
         "cyc": busy / in_win if in_win else float("nan"),
         "proc_cyc": proc / in_win if in_win and proc is not None else float("nan"),
         "busy_share": busy / (win * hz),
-        "gen_cyc": j["elapsed_s"] * j["tsc_hz"] / n if n else float("nan"),
+        "gen_cyc": j["requests"]["busy_cycles_per_response"] or float("nan"),
         "p50": j["latency_ns"]["p50"] / 1e3,
         "p99": j["latency_ns"]["p99"] / 1e3,
         "retransmits": j["stack"]["retransmits"],

@@ -698,9 +698,13 @@ gen_tcp_report_text(const struct gen_tcp_conf *conf, const struct gen_tcp_stats 
 		snprintf(rate, sizeof(rate), "max rate");
 	fprintf(out, "\nsluice-gen: %s, %.3f s sending, %s, %u conns x pipeline %u\n",
 		gen_proto_name(conf->proto), win, rate, conf->conns, conf->depth);
-	fprintf(out, "  requests %" PRIu64 " (%.1f/s)  responses %" PRIu64 " (%.1f/s)\n", s->sent,
-		win > 0 ? (double)s->sent / win : 0.0, s->completed,
-		win > 0 ? (double)s->completed / win : 0.0);
+	fprintf(out,
+		"  requests %" PRIu64 " (%.1f/s)  responses %" PRIu64 " (%.1f/s)  generator busy "
+		"%.0f cycles/response (%.1f %% of the run)\n",
+		s->sent, win > 0 ? (double)s->sent / win : 0.0, s->completed,
+		win > 0 ? (double)s->completed / win : 0.0,
+		s->completed ? (double)s->busy_ticks / (double)s->completed : 0.0,
+		win > 0 ? 100.0 * (double)s->busy_ticks / (win * (double)hz) : 0.0);
 	fprintf(out, "  round trip (us) %9s %9s %9s %9s %9s %9s %9s\n", "min", "p50", "p90", "p99",
 		"p99.9", "max", "mean");
 	if (h->count != 0)
@@ -752,9 +756,10 @@ gen_tcp_report_json(const struct gen_tcp_conf *conf, const struct gen_tcp_stats 
 	fprintf(f,
 		"  \"requests\": {\"sent\": %" PRIu64 ", \"responses\": %" PRIu64
 		", \"sent_per_s\": %.3f, \"responses_per_s\": %.3f, \"conns\": %u, \"pipeline\": "
-		"%u},\n",
+		"%u, \"busy_cycles\": %" PRIu64 ", \"busy_cycles_per_response\": %.1f},\n",
 		s->sent, s->completed, win > 0 ? (double)s->sent / win : 0.0,
-		win > 0 ? (double)s->completed / win : 0.0, conf->conns, conf->depth);
+		win > 0 ? (double)s->completed / win : 0.0, conf->conns, conf->depth, s->busy_ticks,
+		s->completed ? (double)s->busy_ticks / (double)s->completed : 0.0);
 	fprintf(f,
 		"  \"latency_ns\": {\"samples\": %" PRIu64 ", \"min\": %" PRIu64
 		", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64

@@ -75,6 +75,7 @@ struct gen_tcp_stats {
 	uint64_t t_start, t_end; /**< TSC: load started / stopped sending */
 	uint64_t stalls, stall_ticks, max_gap;
 	uint64_t rx_pkts;
+	uint64_t busy_ticks;	 /**< loop iterations that received or sent (TSC) */
 	const char *first_error; /**< what the first error was (static text) */
 };
 

@@ -414,6 +414,8 @@ gen_tcp_lcore_main(void *arg)
 	stk_set_time(c->stk, now);
 	gen_tcp_start(c->tcp, now);
 	while (likely(!gen_quit)) {
+		uint64_t rx0 = st->rx_pkts, sent0 = st->sent;
+
 		now = rte_rdtsc();
 		gap = now - prev;
 		prev = now;
@@ -434,6 +436,9 @@ gen_tcp_lcore_main(void *arg)
 		}
 		if (gen_tcp_poll(c->tcp, now, gen_tx_stop || now >= end_tsc))
 			break;
+		/* as sluice's busy_cycles: iterations that received or sent */
+		if (st->rx_pkts != rx0 || st->sent != sent0)
+			st->busy_ticks += rte_rdtsc() - now;
 		if (unlikely(now - last_timer >= timer_ticks)) {
 			stk_set_time(c->stk, now);
 			stk_timer_run(c->stk);
