@@ -60,7 +60,7 @@ struct gen_tcp {
 	struct gen_pace pace;
 	struct gen_tcp_stats st;
 	char http_req[512];
-	char req[GEN_REQ_MAX];
+	char req[16384]; /* a batch of requests (at least GEN_REQ_MAX) */
 	alignas(RTE_CACHE_LINE_SIZE) struct gen_hist hist;
 };
 
@@ -212,65 +212,75 @@ quota_left(const struct gen_tcp *g)
 	return g->conf.count == 0 || g->st.sent < g->conf.count;
 }
 
-/* One request on @k, if it has room; false otherwise. */
-static bool
-send_one(struct gen_tcp *g, struct gen_conn *k)
+/*
+ * Up to @max_n requests on @k, as many as its pipeline, the quota and the
+ * send queue take, in ONE stk_tcp_send() (one segment where they fit, as
+ * a pipelining client writes them). @return how many.
+ */
+static uint32_t
+send_batch(struct gen_tcp *g, struct gen_conn *k, uint32_t max_n)
 {
-	struct gen_req *r;
-	const char *buf;
-	uint32_t len, key = 0, aux = 0, ver = 0;
+	uint32_t room, off = 0, n = 0, i, most;
 	uint64_t t0;
-	uint8_t op;
 	int ret;
 
-	if (k->state != CONN_OPEN || k->n >= g->conf.depth || !quota_left(g))
-		return false;
-	if (g->conf.proto == GEN_PROTO_HTTP) {
-		op = OP_HTTP;
-		buf = g->http_req;
-		len = g->http_len;
-	} else {
-		uint64_t x = gen_rand(g);
+	if (k->state != CONN_OPEN)
+		return 0;
+	room = RTE_MIN(stk_tcp_send_space(k->c), (uint32_t)sizeof(g->req));
+	most = g->conf.proto == GEN_PROTO_HTTP ? g->http_len : 48 + g->conf.value_size;
+	while (n < max_n && k->n + n < g->conf.depth && off + most <= room &&
+	       (g->conf.count == 0 || g->st.sent + n < g->conf.count)) {
+		struct gen_req *r = &k->fifo[(k->head + k->n + n) % g->conf.depth];
+		char *buf = g->req + off;
 
-		key = (uint32_t)((x >> 16) % g->conf.keys);
-		op = (x & 0xffff) % 1000 < g->conf.get_permille ? OP_GET : OP_SET;
-		buf = g->req;
-		if (op == OP_GET) {
-			len = gen_mc_build_get(g->req, key);
-			aux = g->key_floor[key];
+		if (g->conf.proto == GEN_PROTO_HTTP) {
+			memcpy(buf, g->http_req, g->http_len);
+			off += g->http_len;
+			r->op = OP_HTTP;
+			r->key = r->aux = 0;
 		} else {
-			ver = g->key_sent[key] + 1;
-			len = gen_mc_build_set(g->req, key, gen_mc_flags(key), g->conf.run_id, ver,
-					       g->conf.value_size);
-			aux = ver;
+			uint64_t x = gen_rand(g);
+
+			r->key = (uint32_t)((x >> 16) % g->conf.keys);
+			r->op = (x & 0xffff) % 1000 < g->conf.get_permille ? OP_GET : OP_SET;
+			if (r->op == OP_GET) {
+				off += gen_mc_build_get(buf, r->key);
+				r->aux = g->key_floor[r->key];
+			} else {
+				/* the version is taken now: two sets of one key in
+				 * a batch get two versions */
+				r->aux = ++g->key_sent[r->key];
+				off += gen_mc_build_set(buf, r->key, gen_mc_flags(r->key),
+							g->conf.run_id, r->aux, g->conf.value_size);
+			}
 		}
+		n++;
 	}
-	if (stk_tcp_send_space(k->c) < len)
-		return false; /* on_sent brings us back */
-	t0 = rte_rdtsc();     /* the round trip includes our own send path */
-	ret = stk_tcp_send(k->c, buf, len);
-	if (unlikely(ret != (int)len)) {
+	if (n == 0)
+		return 0; /* on_sent or the next reply brings us back */
+	t0 = rte_rdtsc(); /* the round trip includes our own send path */
+	ret = stk_tcp_send(k->c, g->req, off);
+	if (unlikely(ret != (int)off)) {
 		ERR(g, send_failed, "stk_tcp_send() took part of a request or refused it");
 		stk_tcp_abort(k->c);
 		conn_gone(k, false);
-		return false;
+		return 0;
 	}
-	if (op == OP_SET) {
-		g->key_sent[key] = ver;
-		g->key_inflight[key]++;
-		g->st.mc_sets++;
-	} else if (op == OP_GET) {
-		g->st.mc_gets++;
+	for (i = 0; i < n; i++) {
+		struct gen_req *r = &k->fifo[(k->head + k->n) % g->conf.depth];
+
+		r->tsc = t0;
+		if (r->op == OP_SET) {
+			g->key_inflight[r->key]++;
+			g->st.mc_sets++;
+		} else if (r->op == OP_GET) {
+			g->st.mc_gets++;
+		}
+		k->n++;
 	}
-	r = &k->fifo[(k->head + k->n) % g->conf.depth];
-	r->tsc = t0;
-	r->key = key;
-	r->aux = aux;
-	r->op = op;
-	k->n++;
-	g->outstanding++;
-	g->st.sent++;
-	return true;
+	g->outstanding += n;
+	g->st.sent += n;
+	return n;
 }
 
 static void
@@ -278,7 +288,7 @@ fill(struct gen_tcp *g, struct gen_conn *k)
 {
 	if (g->phase != PH_RUN || g->conf.rate != 0)
 		return;
-	while (send_one(g, k))
+	while (send_batch(g, k, UINT32_MAX) != 0)
 		;
 }
 
@@ -616,7 +626,7 @@ gen_tcp_poll(struct gen_tcp *g, uint64_t now, bool stop)
 				struct gen_conn *k = &g->conns[g->cursor];
 
 				g->cursor = g->cursor + 1 == g->conf.conns ? 0 : g->cursor + 1;
-				if (send_one(g, k))
+				if (send_batch(g, k, 1) != 0)
 					break;
 			}
 			if (tries == g->conf.conns) {

