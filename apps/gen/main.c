@@ -694,8 +694,9 @@ resolve_target_tcp(struct gen_lcore *c)
 	}
 	if (st != 1) {
 		fprintf(stderr, "sluice-gen: %s:%u: %s\n", ipb, opts.dst_port,
-			st < 0 && why != NULL ? why
-					      : "no answer to the first connection's SYN within 5 s (SYN sent three times)");
+			st < 0 && why != NULL
+				? why
+				: "no answer to the first connection's SYN within 5 s");
 		stk_tcp_abort_all(c->stk);
 		gen_tcp_free(c->tcp);
 		stk_free(c->stk);
