@@ -202,7 +202,8 @@ def run_gen(a, srv, args, seconds, rate, tmp, tag):
     try:
         for line in p.stdout:
             out.append(line)
-            if " connections x pipeline " in line:
+            if ("--prefill" not in args and " connections x pipeline " in line) or \
+                    ", load starts" in line:
                 break
         time.sleep(WARM)
         b0, t0 = srv.busy(), time.monotonic()

@@ -443,6 +443,8 @@ test_opts_proto(void **state)
 		{{"--proto", "http", "--pipeline", "300"}, 4, "1..256"},
 		{{"--proto", "http", "--http-path", "x"}, 4, "start with '/'"},
 		{{"--proto", "http", "--lcores", "1,2"}, 4, "one lcore"},
+		{{"--proto", "http", "--prefill"}, 3, "--prefill applies to --proto memcached"},
+		{{"--prefill"}, 1, "--prefill applies to --proto memcached or http"},
 	};
 	const char *mc[] = {"--proto", "memcached", "--conns",	    "64",  "--pipeline",  "4",
 			    "--keys",  "1000",	    "--value-size", "100", "--get-ratio", "0.5"};

@@ -41,6 +41,7 @@ enum gen_opt_id {
 	OPT_VALUE_SIZE,
 	OPT_GET_RATIO,
 	OPT_HTTP_PATH,
+	OPT_PREFILL,
 	OPT_HELP,
 };
 
@@ -92,6 +93,9 @@ static const struct gen_opt_def {
 	{"value-size", OPT_VALUE_SIZE, "BYTES", "memcached: value bytes, 24..1024 (default 32)"},
 	{"get-ratio", OPT_GET_RATIO, "R", "memcached: share of gets, 0..1 (default 0.9)"},
 	{"http-path", OPT_HTTP_PATH, "PATH", "http: the path to GET (default /)"},
+	{"prefill", OPT_PREFILL, NULL,
+	 "memcached: first set every key once (at max rate, not measured), then the load: "
+	 "its gets hit"},
 	{"help", OPT_HELP, NULL, "this text"},
 };
 
@@ -406,6 +410,10 @@ gen_opts_check(struct gen_opts *o, bool have[], char *err, size_t errlen)
 					 udp_names[i]);
 				return -EINVAL;
 			}
+		if (o->prefill && o->proto != GEN_PROTO_MEMCACHED) {
+			snprintf(err, errlen, "--prefill applies to --proto memcached only");
+			return -EINVAL;
+		}
 		if (!have[OPT_DST_PORT - OPT_PORT_DEV])
 			o->dst_port = o->proto == GEN_PROTO_MEMCACHED ? 11211 : 80;
 		if (o->n_layout > 1 || (o->n_layout == 1 && o->layout[0].role != GEN_ROLE_TXRX)) {
@@ -416,11 +424,12 @@ gen_opts_check(struct gen_opts *o, bool have[], char *err, size_t errlen)
 			return -EINVAL;
 		}
 	} else {
-		static const enum gen_opt_id tcp_only[] = {OPT_CONNS,	   OPT_PIPELINE,
-							   OPT_KEYS,	   OPT_VALUE_SIZE,
-							   OPT_GET_RATIO, OPT_HTTP_PATH};
-		static const char *const tcp_names[] = {"--conns",	"--pipeline",  "--keys",
-							"--value-size", "--get-ratio", "--http-path"};
+		static const enum gen_opt_id tcp_only[] = {
+			OPT_CONNS,     OPT_PIPELINE,  OPT_KEYS,	  OPT_VALUE_SIZE,
+			OPT_GET_RATIO, OPT_HTTP_PATH, OPT_PREFILL};
+		static const char *const tcp_names[] = {
+			"--conns",     "--pipeline",  "--keys",	  "--value-size",
+			"--get-ratio", "--http-path", "--prefill"};
 
 		for (i = 0; i < (int)(sizeof(tcp_only) / sizeof(tcp_only[0])); i++)
 			if (have[tcp_only[i] - OPT_PORT_DEV]) {
@@ -667,6 +676,9 @@ gen_opts_parse(struct gen_opts *o, int argc, char **argv, FILE *out, char *err, 
 			o->get_permille = (uint32_t)llround(d * 1000);
 			break;
 		}
+		case OPT_PREFILL:
+			o->prefill = true;
+			break;
 		case OPT_HTTP_PATH:
 			if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->http_path) ||
 			    strpbrk(optarg, " \t\r\n") != NULL)

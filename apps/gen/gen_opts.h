@@ -72,6 +72,7 @@ struct gen_opts {
 	uint32_t value_size;	      /**< --value-size bytes, default 32 */
 	uint32_t get_permille;	      /**< --get-ratio x 1000, default 900 */
 	char http_path[GEN_HTTP_PATH_LEN]; /**< --http-path, default "/" */
+	bool prefill;			   /**< --prefill: memcached, set every key first */
 };
 
 /** Defaults of every option (no port, no addresses). */

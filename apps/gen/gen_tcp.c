@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdalign.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -14,9 +15,9 @@
 
 #define GEN_LINGER_MS 1000 /* after closing: FINs exchanged, at most this long */
 
-enum { OP_GET, OP_SET, OP_HTTP };
+enum { OP_GET, OP_SET, OP_HTTP, OP_PREFILL };
 enum { CONN_IDLE, CONN_OPENING, CONN_OPEN, CONN_SHUT, CONN_DEAD };
-enum { PH_SETUP, PH_RUN, PH_DRAIN, PH_LINGER, PH_DONE };
+enum { PH_SETUP, PH_PREFILL, PH_RUN, PH_DRAIN, PH_LINGER, PH_DONE };
 
 struct gen_req {
 	uint64_t tsc;
@@ -52,6 +53,7 @@ struct gen_tcp {
 	uint64_t deadline;
 	uint64_t ns_mult;
 	uint32_t cursor;
+	uint32_t prefill_next; /* --prefill: the next key to set */
 	uint8_t phase;
 	bool blocked; /* the last due request found no connection with room */
 	bool have_ref;
@@ -200,7 +202,7 @@ conn_gone(struct gen_conn *k, bool announced)
 	k->n = 0;
 	k->c = NULL;
 	k->state = CONN_IDLE;
-	if (g->phase == PH_RUN && k->was_open) {
+	if ((g->phase == PH_RUN || g->phase == PH_PREFILL) && k->was_open) {
 		g->st.conns_reopened++;
 		conn_open(k);
 	}
@@ -229,11 +231,18 @@ send_batch(struct gen_tcp *g, struct gen_conn *k, uint32_t max_n)
 	room = RTE_MIN(stk_tcp_send_space(k->c), (uint32_t)sizeof(g->req));
 	most = g->conf.proto == GEN_PROTO_HTTP ? g->http_len : 48 + g->conf.value_size;
 	while (n < max_n && k->n + n < g->conf.depth && off + most <= room &&
-	       (g->conf.count == 0 || g->st.sent + n < g->conf.count)) {
+	       (g->phase == PH_PREFILL ? g->prefill_next < g->conf.keys
+				       : g->conf.count == 0 || g->st.sent + n < g->conf.count)) {
 		struct gen_req *r = &k->fifo[(k->head + k->n + n) % g->conf.depth];
 		char *buf = g->req + off;
 
-		if (g->conf.proto == GEN_PROTO_HTTP) {
+		if (g->phase == PH_PREFILL) {
+			r->op = OP_PREFILL;
+			r->key = g->prefill_next++;
+			r->aux = ++g->key_sent[r->key];
+			off += gen_mc_build_set(buf, r->key, gen_mc_flags(r->key), g->conf.run_id,
+						r->aux, g->conf.value_size);
+		} else if (g->conf.proto == GEN_PROTO_HTTP) {
 			memcpy(buf, g->http_req, g->http_len);
 			off += g->http_len;
 			r->op = OP_HTTP;
@@ -270,23 +279,26 @@ send_batch(struct gen_tcp *g, struct gen_conn *k, uint32_t max_n)
 		struct gen_req *r = &k->fifo[(k->head + k->n) % g->conf.depth];
 
 		r->tsc = t0;
-		if (r->op == OP_SET) {
+		if (r->op == OP_SET || r->op == OP_PREFILL)
 			g->key_inflight[r->key]++;
+		if (r->op == OP_SET)
 			g->st.mc_sets++;
-		} else if (r->op == OP_GET) {
+		else if (r->op == OP_GET)
 			g->st.mc_gets++;
-		}
+		if (r->op == OP_PREFILL)
+			g->st.prefill_sets++;
+		else
+			g->st.sent++;
 		k->n++;
 	}
 	g->outstanding += n;
-	g->st.sent += n;
 	return n;
 }
 
 static void
 fill(struct gen_tcp *g, struct gen_conn *k)
 {
-	if (g->phase != PH_RUN || g->conf.rate != 0)
+	if (g->phase != PH_PREFILL && (g->phase != PH_RUN || g->conf.rate != 0))
 		return;
 	while (send_batch(g, k, UINT32_MAX) != 0)
 		;
@@ -298,11 +310,14 @@ check_mc(struct gen_tcp *g, const struct gen_req *q, const struct gen_mc_reply *
 	char key[GEN_MC_KEY_LEN];
 	uint32_t ver;
 
-	if (q->op == OP_SET) {
+	if (q->op == OP_SET || q->op == OP_PREFILL) {
 		g->key_inflight[q->key]--;
 		switch (r->kind) {
 		case GEN_MC_STORED:
-			g->st.mc_stored++;
+			if (q->op == OP_SET)
+				g->st.mc_stored++;
+			else
+				g->st.prefill_stored++;
 			/* alone and the latest: the server holds it until our next set */
 			if (g->key_inflight[q->key] == 0 && q->aux == g->key_sent[q->key])
 				g->key_floor[q->key] = q->aux;
@@ -404,8 +419,10 @@ on_reply(struct gen_tcp *g, struct gen_conn *k)
 	k->head = (k->head + 1) % g->conf.depth;
 	k->n--;
 	g->outstanding--;
-	g->st.completed++;
-	gen_hist_record(&g->hist, now > q.tsc ? gen_tsc_to_ns(now - q.tsc, g->ns_mult) : 0);
+	if (q.op != OP_PREFILL) {
+		g->st.completed++;
+		gen_hist_record(&g->hist, now > q.tsc ? gen_tsc_to_ns(now - q.tsc, g->ns_mult) : 0);
+	}
 	if (k->mc != NULL)
 		check_mc(g, &q, &k->mc->r);
 	else
@@ -540,16 +557,40 @@ gen_tcp_first_state(const struct gen_tcp *g, const char **reason)
 	return 0;
 }
 
+/* The measured load starts (after the prefill, if any). */
+static void
+start_run(struct gen_tcp *g, uint64_t now)
+{
+	uint32_t i;
+
+	if (g->phase == PH_PREFILL) {
+		/* once per run, not per request: tells a script the load began */
+		printf("sluice-gen: prefill of %u keys done in %.3f s, load starts\n", g->conf.keys,
+		       (double)(now - g->st.prefill_start) / (double)g->conf.hz);
+		fflush(stdout);
+		g->st.busy_ticks = 0;
+	}
+	g->phase = PH_RUN;
+	g->st.t_start = now;
+	gen_pace_init(&g->pace, g->conf.hz, g->conf.rate, now,
+		      RTE_MAX(2u * g->conf.burst, g->conf.rate / 1000));
+	for (i = 0; i < g->conf.conns; i++)
+		if (g->conns[i].state == CONN_OPEN)
+			fill(g, &g->conns[i]);
+}
+
 void
 gen_tcp_start(struct gen_tcp *g, uint64_t now)
 {
 	uint32_t i;
 
-	g->phase = PH_RUN;
 	g->now = now;
-	g->st.t_start = now;
-	gen_pace_init(&g->pace, g->conf.hz, g->conf.rate, now,
-		      RTE_MAX(2u * g->conf.burst, g->conf.rate / 1000));
+	if (g->conf.prefill && g->conf.proto == GEN_PROTO_MEMCACHED) {
+		g->phase = PH_PREFILL;
+		g->st.prefill_start = now;
+	} else {
+		start_run(g, now);
+	}
 	for (i = 0; i < g->conf.conns; i++) {
 		struct gen_conn *k = &g->conns[i];
 
@@ -609,8 +650,20 @@ gen_tcp_poll(struct gen_tcp *g, uint64_t now, bool stop)
 
 	g->now = now;
 	switch (g->phase) {
+	case PH_PREFILL:
+		if (stop) {
+			g->phase = PH_DRAIN;
+			g->st.t_start = g->st.t_end = now;
+			g->deadline = now + g->conf.hz / 1000 * g->conf.drain_ms;
+		} else if (g->prefill_next == g->conf.keys && g->outstanding == 0) {
+			g->st.prefill_end = now;
+			start_run(g, now);
+		}
+		return false;
 	case PH_RUN:
-		if (stop || !quota_left(g)) {
+		if (stop || !quota_left(g) ||
+		    (g->conf.duration_ticks != 0 &&
+		     now - g->st.t_start >= g->conf.duration_ticks)) {
 			g->phase = PH_DRAIN;
 			g->st.t_end = now;
 			g->deadline = now + g->conf.hz / 1000 * g->conf.drain_ms;
@@ -726,6 +779,14 @@ gen_tcp_report_text(const struct gen_tcp_conf *conf, const struct gen_tcp_stats 
 			gen_hist_mean(h) / 1e3);
 	else
 		fprintf(out, "  %-15s (no responses)\n", "");
+	if (conf->prefill && conf->proto == GEN_PROTO_MEMCACHED)
+		fprintf(out,
+			"  prefill: %" PRIu64 " sets, %" PRIu64 " stored, in %.3f s (not in the "
+			"figures)\n",
+			s->prefill_sets, s->prefill_stored,
+			s->prefill_end > s->prefill_start
+				? (double)(s->prefill_end - s->prefill_start) / (double)hz
+				: 0.0);
 	if (conf->proto == GEN_PROTO_MEMCACHED)
 		fprintf(out,
 			"  memcached: gets %" PRIu64 " (hits %" PRIu64 ", misses %" PRIu64

@@ -49,6 +49,8 @@ extern "C" {
 	X(mc_hits, "get_hits", 0)                                                                  \
 	X(mc_misses, "get_misses", 0)                                                              \
 	X(mc_stored, "stored", 0)                                                                  \
+	X(prefill_sets, "prefill_sets", 0)                                                         \
+	X(prefill_stored, "prefill_stored", 0)                                                     \
 	X(http_ok, "http_200", 0)                                                                  \
 	X(conn_failed, "conns_failed", 1) /* refused, unreachable or timed out opening */          \
 	X(conn_dropped, "conns_dropped_by_server", 1) /* RST, FIN or timeout while in use */       \
@@ -72,7 +74,8 @@ struct gen_tcp_stats {
 #define GEN_TCP_FIELD(f, name, err) uint64_t f;
 	GEN_TCP_COUNTERS(GEN_TCP_FIELD)
 #undef GEN_TCP_FIELD
-	uint64_t t_start, t_end; /**< TSC: load started / stopped sending */
+	uint64_t t_start, t_end;	     /**< TSC: load started / stopped sending */
+	uint64_t prefill_start, prefill_end; /**< TSC: --prefill began / ended */
 	uint64_t stalls, stall_ticks, max_gap;
 	uint64_t rx_pkts;
 	uint64_t busy_ticks;	 /**< loop iterations that received or sent (TSC) */
@@ -95,7 +98,9 @@ struct gen_tcp_conf {
 	uint64_t hz;
 	uint32_t drain_ms;
 	uint32_t burst;
-	uint32_t run_id; /**< written into every value */
+	uint32_t run_id;	 /**< written into every value */
+	bool prefill;		 /**< memcached: set every key once before the load */
+	uint64_t duration_ticks; /**< the load's length (after the prefill); 0 = by count */
 };
 
 struct gen_tcp;

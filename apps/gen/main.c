@@ -400,7 +400,7 @@ gen_tcp_lcore_main(void *arg)
 {
 	struct gen_lcore *c = ctxs[rte_lcore_id()];
 	struct rte_mbuf *pkts[256];
-	uint64_t now, prev, gap, last_timer, end_tsc, timer_ticks = hz / GEN_TIMER_HZ;
+	uint64_t now, prev, gap, last_timer, timer_ticks = hz / GEN_TIMER_HZ;
 	uint64_t stall_ticks = hz / 1000000 * GEN_STALL_US;
 	struct gen_tcp_stats *st;
 	uint16_t q, nb;
@@ -410,9 +410,8 @@ gen_tcp_lcore_main(void *arg)
 		return 0;
 	st = gen_tcp_stats_w(c->tcp);
 	now = prev = last_timer = rte_rdtsc();
-	end_tsc = opts.duration > 0 ? now + (uint64_t)(opts.duration * (double)hz) : UINT64_MAX;
 	stk_set_time(c->stk, now);
-	gen_tcp_start(c->tcp, now);
+	gen_tcp_start(c->tcp, now); /* --duration counts from the load's start */
 	while (likely(!gen_quit)) {
 		uint64_t rx0 = st->rx_pkts, sent0 = st->sent;
 
@@ -434,7 +433,7 @@ gen_tcp_lcore_main(void *arg)
 			gen_tcp_set_now(c->tcp, now);
 			stk_input_burst(c->stk, c->port_id, pkts, nb);
 		}
-		if (gen_tcp_poll(c->tcp, now, gen_tx_stop || now >= end_tsc))
+		if (gen_tcp_poll(c->tcp, now, gen_tx_stop))
 			break;
 		/* as sluice's busy_cycles: iterations that received or sent */
 		if (st->rx_pkts != rx0 || st->sent != sent0)
@@ -1176,6 +1175,9 @@ main(int argc, char **argv)
 		tcp_conf.hz = hz;
 		tcp_conf.drain_ms = opts.drain_ms;
 		tcp_conf.burst = opts.burst;
+		tcp_conf.prefill = opts.prefill;
+		tcp_conf.duration_ticks =
+			opts.duration > 0 ? (uint64_t)(opts.duration * (double)hz) : 0;
 		/* distinct per run, so values of an earlier run are told apart */
 		tcp_conf.run_id = (uint32_t)(rte_rdtsc() ^ ((uint64_t)getpid() << 16));
 	}

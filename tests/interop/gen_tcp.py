@@ -14,7 +14,8 @@
    pipeline 4 for 2 s: zero correctness errors, hits and stored > 0, and
    memcached's own stats (cmd_get, cmd_set) equal the generator's counts.
    A second run against the same memcached finds the first run's values
-   and counts them (get_value_of_another_run), exit 1.
+   and counts them (get_value_of_another_run), exit 1; a third with
+   --prefill sets every key first and then every get hits.
 3. The same topology with Debian's nginx-light (one worker, return 200 of
    sluice's default body): 8 connections x pipeline 2 for 2 s, every
    response a 200 with that body, no error.
@@ -216,6 +217,14 @@ def memcached(a, topo, tmp):
                 "get_value_of_another_run > 0)",
                 rc == 1 and j is not None and j["counters"]["get_value_of_another_run"] > 0,
                 f"rc={rc} {out[-1200:]}")
+        jp = os.path.join(tmp, "mc3.json")
+        rc, out = gen(a.gen, f"{pid}o", base + ["--duration", "1", "--prefill", "--json", jp])
+        j = report(jp)
+        check("memcached, third run with --prefill: every key set first (over the earlier "
+              "runs' values), then every get hits, no error",
+              rc == 0 and j is not None and j["counters"]["prefill_stored"] == 2000 and
+              j["counters"]["get_misses"] == 0 and j["counters"]["get_hits"] > 0 and
+              j["errors"]["total"] == 0, f"rc={rc} {out[-1200:]}")
     finally:
         lp.stop_proc(mc)
 
