@@ -19,11 +19,14 @@ round's max gives p50/p99. The server's cycles are read over the steady
 part of each run (from 0.5 s after sluice-gen starts sending to 0.5 s
 before it stops) and divided by the responses of that window at the run's
 mean rate. Busy cycles: sluice's own busy_cycles
-(/sluice/stats, iterations that received something); Linux: the server
+(/sluice/stats, iterations that received something) times the share of
+the window sluice was on the CPU (a busy iteration the scheduler cut
+counts the other process's time too; unscaled in "bound", the upper
+bound); Linux: the server
 process's utime + stime (/proc/<pid>/stat, every thread) plus the irq and
 softirq time of the server CPU (/proc/stat: the receive processing RPS
 put there, and any other interrupt work on that CPU), and, as a lower
-bound, the process's time alone ("proc-only"). The CPU's whole busy share
+bound, the process's time alone ("bound"). The CPU's whole busy share
 just before each run is in the CSV (cpu_busy_before): this machine is
 shared. Every run must end with zero sluice-gen errors, or its numbers are
 marked.
@@ -117,11 +120,17 @@ class SluiceServer:
                 f"{MEMIF_GEN}/24", "--dst-ip", MEMIF_SRV]
 
     def busy(self):
-        return pps.sluice_busy(self.prefix), None
+        return pps.sluice_busy(self.prefix), proc_jiffies(self.p.pid)
 
-    @staticmethod
-    def cycles(units, tsc_hz):
-        return units  # busy_cycles are TSC cycles
+    def per_request(self, d_busy, d_proc, hz, win):
+        """(on-CPU cycles, bound) of the window: busy_cycles are TSC time of
+        the iterations that received something, so when the scheduler gives
+        the CPU to another process in the middle of one, they count its
+        time too; scaled by the share of the window sluice was on the CPU
+        (its utime + stime; it polls, so that is its whole scheduled time).
+        The bound is busy_cycles unscaled."""
+        on_cpu = min(1.0, d_proc / CLK_TCK / win) if win > 0 else 1.0
+        return d_busy * on_cpu, d_busy
 
     def stop(self):
         rc = lp.stop_proc(self.p)
@@ -167,9 +176,9 @@ class LinuxServer:
         proc = proc_jiffies(self.p.pid)
         return proc + cpu_irq_jiffies(self.a.server_cpu), proc
 
-    @staticmethod
-    def cycles(units, tsc_hz):
-        return units * tsc_hz / CLK_TCK
+    def per_request(self, d_busy, d_proc, hz, win):
+        """(process + the CPU's irq/softirq, the process alone), in cycles."""
+        return d_busy * hz / CLK_TCK, d_proc * hz / CLK_TCK
 
     def stop(self):
         return lp.stop_proc(self.p)
@@ -228,8 +237,7 @@ def run_gen(a, srv, args, seconds, rate, tmp, tag):
     hz = j["tsc_hz"]
     win = t1 - t0
     in_win = j["requests"]["responses_per_s"] * win  # steady state: the run's mean rate
-    busy = srv.cycles(b1[0] - b0[0], hz)
-    proc = None if b0[1] is None else srv.cycles(b1[1] - b0[1], hz)
+    busy, bound = srv.per_request(b1[0] - b0[0], b1[1] - b0[1], hz, win)
     return {
         "rc": p.returncode,
         "cmd": " ".join(argv),
@@ -238,7 +246,7 @@ def run_gen(a, srv, args, seconds, rate, tmp, tag):
         "errors": j["errors"]["total"],
         "first_error": j["errors"]["first"],
         "cyc": busy / in_win if in_win else float("nan"),
-        "proc_cyc": proc / in_win if in_win and proc is not None else float("nan"),
+        "bound_cyc": bound / in_win if in_win else float("nan"),
         "busy_share": busy / (win * hz),
         "gen_cyc": j["requests"]["busy_cycles_per_response"] or float("nan"),
         "p50": j["latency_ns"]["p50"] / 1e3,
@@ -294,8 +302,9 @@ def bench(a, what, contenders, gen_args, log):
                     print(f"round {r + 1}/{a.repeats} {c.name:10s} {phase:4s} "
                           f"{'rate ' + str(rate) if rate else 'max':>12s}: "
                           f"{res['rps']:10.0f} resp/s  server {res['cyc']:7.0f} cyc/req "
-                          f"(busy {100 * res['busy_share']:5.1f} %)"
-                          + (f" proc-only {res['proc_cyc']:7.0f}" if c.kind == "linux" else "")
+                          f"(busy {100 * res['busy_share']:5.1f} %) "
+                          + ("wall " if c.kind == "sluice" else "proc-only ")
+                          + f"{res['bound_cyc']:7.0f}"
                           + f"  gen {res['gen_cyc']:6.0f} cyc/req  p50 {res['p50']:8.1f} us"
                           f"  p99 {res['p99']:9.1f} us  cpu{a.server_cpu} busy before "
                           f"{100 * noise:4.0f} %{flag}", flush=True)
@@ -306,7 +315,7 @@ def table(a, what, rows, names, unit):
     print(f"\n{what}: {a.repeats} rounds of {a.seconds:g} s per run; median (min-max); "
           f"server on CPU {a.server_cpu}, sluice-gen on CPU {a.gen_cpu}; shared machine")
     hdr = (f"{'contender':10s} {'max ' + unit + '/s':>26s} {'busy %':>7s} "
-           f"{'cyc/' + unit:>18s} {'proc-only':>9s} {'gen cyc':>8s} "
+           f"{'cyc/' + unit:>18s} {'bound':>9s} {'gen cyc':>8s} "
            f"{'p50 us @50%':>12s} {'p99 us @50%':>12s} {'errors':>6s}")
     print(hdr)
     summary = {}
@@ -317,7 +326,7 @@ def table(a, what, rows, names, unit):
             print(f"{n:10s} did not run")
             continue
         rps, cyc, busy = med(mx, "rps"), med(mx, "cyc"), med(mx, "busy_share")
-        proc, gcyc = med(mx, "proc_cyc"), med(mx, "gen_cyc")
+        proc, gcyc = med(mx, "bound_cyc"), med(mx, "gen_cyc")
         p50, p99 = med(hf, "p50"), med(hf, "p99")
         errs = sum(r["errors"] for r in mx + hf)
         summary[n] = {"rps": rps[0], "cyc": cyc[0], "proc": proc[0]}
@@ -327,11 +336,20 @@ def table(a, what, rows, names, unit):
     return summary
 
 
+def ratios(s, other, unit):
+    """The goal's figures: sluice against @other, from the same run."""
+    a, b = s["sluice"], s[other]
+    print(f"\nsluice/{other}: {a['rps'] / b['rps']:.2f}x {unit}/s; {b['cyc'] / a['cyc']:.2f}x "
+          f"{unit} per core (on-CPU cycles per {unit[:-1]}: sluice busy x its CPU share, "
+          f"{other} process + the CPU's irq/softirq); bounds: {b['proc'] / a['proc']:.2f}x "
+          f"(sluice busy wall-clock against {other}'s process time alone)")
+
+
 def write_csv(a, what, rows):
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, f"{what}-{time.strftime('%Y%m%d-%H%M%S')}.csv")
     cols = ["what", "contender", "round", "phase", "rate", "rps", "responses", "errors", "cyc",
-            "proc_cyc", "busy_share", "gen_cyc", "p50", "p99", "retransmits",
+            "bound_cyc", "busy_share", "gen_cyc", "p50", "p99", "retransmits",
             "cpu_busy_before", "rc", "first_error", "cmd"]
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
