@@ -39,11 +39,12 @@ enum sec {
 	SEC_SERVICE,
 	SEC_PIPELINE,
 	SEC_TCP,
+	SEC_KV,
 	SEC_MAX,
 };
 
-static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack",
-					       "service", "pipeline", "tcp"};
+static const char *const sec_names[SEC_MAX] = {"sluice",  "port",     "stack", "service",
+					       "pipeline", "tcp",     "kv"};
 
 enum ktype {
 	T_UINT,
@@ -307,6 +308,16 @@ static const struct key keys[] = {
 	{SEC_TCP, "window_scaling", T_BOOL, .def = "yes",
 	 .help = "offer window scaling (RFC 7323); without it windows stop at 65535 bytes",
 	 CFG(tcp_ws)},
+
+	/* [kv]: the kv service (apps/services/kv.c) */
+	{SEC_KV, "memory_mb", T_UINT, .min = 1, .max = 1048576, .def = "64",
+	 .help = "MiB of item memory for the kv service, one table shared by every lcore; "
+		 "beyond it the least recently used items are evicted (stats evictions)",
+	 CFG(kv_memory_mb)},
+	{SEC_KV, "item_max", T_UINT, .min = 1024, .max = 134217728, .def = "1048576",
+	 .help = "largest value the kv service stores, in bytes; a larger set gets "
+		 "SERVER_ERROR object too large for cache",
+	 CFG(kv_item_max)},
 };
 
 #define N_KEYS RTE_DIM(keys)
@@ -1719,6 +1730,11 @@ app_config_load(struct app_config *cfg, const char *file, char *const *sets, int
 		if (ret != 0)
 			return ret;
 	}
+	/* kv: whether a service's own default port applies */
+	cfg->udp_port_set =
+		ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "udp_port") - keys] != ORIGIN_DEFAULT;
+	cfg->tcp_port_set =
+		ctx.origin[APP_MAX_PORTS][key_find(SEC_SERVICE, "tcp_port") - keys] != ORIGIN_DEFAULT;
 	return validate(cfg, &ctx);
 }
 

@@ -207,6 +207,8 @@ svc_lcore_init(unsigned int lcore_id, struct stk_ctx *stk, void **state, void *a
 		.http_body = cfg.http_body,
 		.fetch_bytes = cfg.fetch_bytes,
 		.fetch_count = cfg.fetch_count,
+		.kv_memory_mb = cfg.kv_memory_mb,
+		.kv_item_max = cfg.kv_item_max,
 	};
 	int ret;
 
@@ -323,6 +325,13 @@ main(int argc, char **argv)
 	ret = app_config_load(&cfg, config, sets, n_sets, err, sizeof(err));
 	if (ret != 0)
 		die(EXIT_USAGE, "%s", err);
+	/* a service's own port (kv: 11211) unless [service] sets one; before
+	 * the dump, which shows the ports in effect */
+	svc = sl_service_find(cfg.service);
+	if (svc != NULL && svc->default_port != 0 && !cfg.udp_port_set)
+		cfg.udp_port = svc->default_port;
+	if (svc != NULL && svc->default_port != 0 && !cfg.tcp_port_set)
+		cfg.tcp_port = svc->default_port;
 	if (dump) {
 		app_config_dump(&cfg, stdout);
 		return 0;

@@ -160,6 +160,10 @@ assert_roundtrip(const struct app_config *c)
 	}
 	unlink(path);
 	memcpy(back.source, c->source, sizeof(back.source));
+	/* the dump writes every key, so every port comes back as given */
+	assert_true(back.udp_port_set && back.tcp_port_set);
+	back.udp_port_set = c->udp_port_set;
+	back.tcp_port_set = c->tcp_port_set;
 	assert_memory_equal(&back, c, sizeof(back));
 }
 
@@ -211,6 +215,15 @@ check_shipped(const char *name, const struct app_config *c)
 		assert_int_equal(c->pipe_workers.n, 2);
 		assert_int_equal(c->pipe_workers.ids[1], 2);
 		assert_int_equal(c->pipe_ring_size, 1024);
+	} else if (strcmp(name, "kv.ini") == 0) {
+		assert_string_equal(c->service, "kv");
+		assert_int_equal(c->kv_memory_mb, 64);
+		assert_int_equal(c->kv_item_max, 1048576);
+		assert_false(c->tcp_nagle);
+		/* no [service] port: the service's own (kv: 11211) applies */
+		assert_false(c->udp_port_set);
+		assert_false(c->tcp_port_set);
+		assert_int_equal(c->udp_port, 7);
 	} else if (strcmp(name, "memif.ini") == 0) {
 		assert_string_equal(c->ports[0].dev,
 				    "net_memif0,role=server,socket=/run/sluice/memif.sock");
@@ -222,8 +235,8 @@ static void
 test_every_shipped_file_parses(void **state)
 {
 	static const char *const expected[] = {"default.ini.in", "tap.ini", "af_packet.ini",
-					       "pci.ini", "memif.ini"};
-	bool found[5] = {false};
+					       "pci.ini", "memif.ini", "kv.ini"};
+	bool found[6] = {false};
 	glob_t g;
 	size_t i, j;
 
@@ -242,13 +255,13 @@ test_every_shipped_file_parses(void **state)
 		assert_true(cfg.n_ports >= 1);
 		snprintf(copy, sizeof(copy), "%s", g.gl_pathv[i]);
 		name = basename(copy);
-		for (j = 0; j < 5; j++)
+		for (j = 0; j < sizeof(expected) / sizeof(expected[0]); j++)
 			if (strcmp(name, expected[j]) == 0)
 				found[j] = true;
 		check_shipped(name, &cfg);
 		assert_roundtrip(&cfg);
 	}
-	for (j = 0; j < 5; j++)
+	for (j = 0; j < sizeof(expected) / sizeof(expected[0]); j++)
 		if (!found[j])
 			fail_msg("configs/%s missing", expected[j]);
 	globfree(&g);
@@ -281,6 +294,37 @@ test_defaults(void **state)
 	assert_int_equal(cfg.icmp_burst, 50);
 	assert_int_equal(cfg.ttl, 64);
 	assert_int_equal(cfg.udp_port, 7);
+	assert_false(cfg.udp_port_set);
+	assert_false(cfg.tcp_port_set);
+	assert_int_equal(cfg.kv_memory_mb, 64);
+	assert_int_equal(cfg.kv_item_max, 1048576);
+}
+
+/* kv: a port given in the file or by --set wins over the service's own */
+static void
+test_service_port_given(void **state)
+{
+	char *sets[] = {"service.tcp_port=7"};
+	const char *ini = "[sluice]\nservice = kv\n" PORT0 "[service]\nudp_port = 5000\n"
+			  "[kv]\nmemory_mb = 2\nitem_max = 2048\n";
+	char path[] = "/tmp/sl_cfg_kv_XXXXXX";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, ini, strlen(ini)), (ssize_t)strlen(ini));
+	close(fd);
+	assert_int_equal(app_config_load(&cfg, path, sets, 1, err, sizeof(err)), 0);
+	unlink(path);
+	assert_true(cfg.udp_port_set);
+	assert_true(cfg.tcp_port_set);
+	assert_int_equal(cfg.udp_port, 5000);
+	assert_int_equal(cfg.kv_memory_mb, 2);
+	assert_int_equal(cfg.kv_item_max, 2048);
+	assert_int_equal(app_config_load(&cfg, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_false(cfg.udp_port_set);
+	assert_int_not_equal(app_config_set(&cfg, "kv.item_max=10", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "item_max"));
 }
 
 static void
@@ -1090,6 +1134,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_shipped_file_parses),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_service_port_given),
 		cmocka_unit_test(test_port_defaults),
 		cmocka_unit_test(test_every_key_set),
 		cmocka_unit_test(test_uint_malformed),

@@ -26,6 +26,7 @@
  *             keepalive_probes, sndbuf, rcvbuf, ooo_bytes, ooo_segs,
  *             syn_backlog, syncookies, challenge_acks, timestamps, sack,
  *             window_scaling
+ *   [kv]      memory_mb, item_max
  *
  * Only main() and the tests call these; none is for the data path.
  */
@@ -166,6 +167,13 @@ struct app_config {
 	bool tcp_ts;                  /**< offer timestamps, default yes */
 	bool tcp_sack;                /**< offer SACK, default yes */
 	bool tcp_ws;                  /**< offer window scaling, default yes */
+
+	/* [kv] (the kv service) */
+	uint32_t kv_memory_mb;        /**< item memory shared by all lcores, default 64 */
+	uint32_t kv_item_max;         /**< largest value, bytes, default 1048576 */
+	/** [service] udp_port / tcp_port were given (file or --set), so a
+	 *  service's own default port (sl_service.default_port) does not apply */
+	bool udp_port_set, tcp_port_set;
 };
 
 /**

@@ -63,6 +63,9 @@ struct sl_service_env {
 	/** [service] fetch_count: tcp-fetch's requests, one connection after
 	 *  the other; 0 or 1 = one */
 	uint32_t fetch_count;
+	/* [kv] (the kv service) */
+	uint32_t kv_memory_mb; /**< [kv] memory_mb: item memory shared by every lcore */
+	uint32_t kv_item_max;  /**< [kv] item_max: largest value in bytes */
 };
 
 struct sl_service {
@@ -89,6 +92,10 @@ struct sl_service {
 	 *  does not listen on tcp_port for it, but still aborts what is open
 	 *  before lcore_fini. */
 	bool tcp_client;
+	/** The service's own port for [service] udp_port and tcp_port when
+	 *  the configuration does not set them (kv: 11211, memcached's);
+	 *  0 = [service]'s defaults (7). */
+	uint16_t default_port;
 };
 
 /** Register a service (called by SL_SERVICE_REGISTER at load time). */

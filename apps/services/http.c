@@ -32,6 +32,7 @@
 
 #include <rte_malloc.h>
 
+#include "sl_chain.h"
 #include "sluice_service.h"
 
 #define HTTP_MAX_HDR 8192
@@ -104,30 +105,7 @@ http_header_end(const struct rte_mbuf *m, uint32_t limit)
 static void
 http_consume(struct http_conn *hc, struct stk_tcp_conn *c, uint32_t n)
 {
-	struct rte_mbuf *m = hc->pend;
-	uint32_t left = n;
-
-	while (m != NULL && left >= m->data_len) {
-		struct rte_mbuf *next = m->next;
-		uint16_t nb = m->nb_segs;
-		uint32_t pkt_len = m->pkt_len - m->data_len;
-
-		left -= m->data_len;
-		m->next = NULL;
-		m->nb_segs = 1;
-		rte_pktmbuf_free_seg(m);
-		m = next;
-		if (m != NULL) {
-			m->nb_segs = (uint16_t)(nb - 1);
-			m->pkt_len = pkt_len;
-		}
-	}
-	if (m != NULL && left > 0) {
-		m->data_off += left;
-		m->data_len -= left;
-		m->pkt_len -= left;
-	}
-	hc->pend = m;
+	sl_chain_consume(&hc->pend, n);
 	hc->pend_len -= n;
 	stk_tcp_recved(c, n);
 }
