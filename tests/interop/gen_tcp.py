@@ -6,9 +6,11 @@
    sluice-gen --proto http (memif client, lcore 1): max rate, 8 connections
    x pipeline 4 for 2 s, then paced, 3000 requests at 2000/s: every request
    answered with a 200 and the same body, no error (how long the paced run
-   took and the pacing slots it skipped are noted, not checked); a path sluice does not
-   serve: every response counted as http_status_not_200, exit 1. sluice
-   exits 0 with every mbuf returned.
+   took and the pacing slots it skipped are noted, not checked); a path
+   sluice does not serve: every response counted as http_status_not_200,
+   exit 1. Then sluice-gen --proto memcached --prefill against sluice's kv
+   service: zero correctness errors, every get a hit. sluice exits 0 with
+   every mbuf returned each time.
 2. af_packet + veth to a namespace (linux_peer.Topology) running Debian's
    memcached -t 1: 90 % get / 10 % set over 2000 keys, 16 connections x
    pipeline 4 for 2 s: zero correctness errors, hits and stored > 0, and
@@ -108,26 +110,41 @@ def lat_ok(j):
         a <= b for a, b in zip(seq, seq[1:]))
 
 
-def memif(a, tmp):
-    pid = os.getpid()
-    sock = os.path.join(tmp, "memif.sock")
-    log = open(os.path.join(tmp, "sluice.txt"), "w+")
+def memif_server(a, tmp, tag, sets):
+    """sluice as the memif server on lcore 0, ready; (process, log, socket)."""
+    sock = os.path.join(tmp, f"{tag}.sock")
+    log = open(os.path.join(tmp, f"{tag}-sluice.txt"), "w+")
     srv = subprocess.Popen(
-        [a.sluice, "-l", "0", "--no-pci", "--in-memory", "--file-prefix", f"sl_gtcps{pid}",
-         "--log-level", "*:warning", "--", "--config", a.config,
+        [a.sluice, "-l", "0", "--no-pci", "--in-memory", "--file-prefix",
+         f"sl_gtcps{tag}{os.getpid()}", "--log-level", "*:warning", "--", "--config", a.config,
          "--set", f"port0.dev=net_memif0,role=server,socket={sock}",
          "--set", "port0.ip=10.9.2.1/24", "--set", "sluice.duration=60",
-         "--set", "sluice.stats_interval=0", "--set", "sluice.service=http",
-         "--set", "service.tcp_port=80"],
+         "--set", "sluice.stats_interval=0"] + [x for kv in sets for x in ("--set", kv)],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and srv.poll() is None:
+        log.seek(0)
+        if "sluice: service" in log.read():
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
+    return srv, log, sock
+
+
+def memif_stop(srv, log, name):
+    rc = lp.stop_proc(srv)
+    log.seek(0)
+    out = log.read()
+    log.close()
+    check(f"{name}: sluice exits 0 with every mbuf returned",
+          rc == 0 and "every mbuf returned" in out, f"rc={rc} {out[-800:]}")
+
+
+def memif(a, tmp):
+    pid = os.getpid()
+    srv, log, sock = memif_server(a, tmp, "http", ["sluice.service=http",
+                                                   "service.tcp_port=80"])
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and srv.poll() is None:
-            log.seek(0)
-            if "sluice: service" in log.read():
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
         base = ["--port-dev", f"net_memif0,role=client,socket={sock}", "--src-ip",
                 "10.9.2.2/24", "--dst-ip", "10.9.2.1", "--proto", "http"]
         jp = os.path.join(tmp, "memif-max.json")
@@ -168,12 +185,32 @@ def memif(a, tmp):
                 rc == 1 and j is not None and j["counters"]["http_status_not_200"] == 200 and
                 j["counters"]["responses"] == 200, f"rc={rc} {out[-1200:]}")
     finally:
-        rc = lp.stop_proc(srv)
-        log.seek(0)
-        out = log.read()
-        log.close()
-    check("memif: sluice exits 0 with every mbuf returned",
-            rc == 0 and "every mbuf returned" in out, f"rc={rc} {out[-800:]}")
+        memif_stop(srv, log, "memif http")
+
+
+def memif_kv(a, tmp):
+    """sluice-gen --proto memcached against sluice's kv over memif."""
+    pid = os.getpid()
+    srv, log, sock = memif_server(a, tmp, "kv", ["sluice.service=kv"])
+    try:
+        check("memif kv: sluice runs the kv service", srv.poll() is None, "exited")
+        jp = os.path.join(tmp, "memif-kv.json")
+        rc, out = gen(a.gen, f"{pid}k", ["--port-dev", f"net_memif0,role=client,socket={sock}",
+                                        "--src-ip", "10.9.2.2/24", "--dst-ip", "10.9.2.1",
+                                        "--proto", "memcached", "--keys", "2000", "--conns",
+                                        "16", "--pipeline", "4", "--duration", "2",
+                                        "--prefill", "--json", jp])
+        j = report(jp)
+        check("memif kv: exit 0, zero correctness errors, every get hits after --prefill",
+              rc == 0 and j is not None and j["errors"]["total"] == 0 and
+              j["counters"]["prefill_stored"] == 2000 and j["counters"]["get_hits"] > 0 and
+              j["counters"]["get_misses"] == 0 and
+              j["counters"]["stored"] == j["counters"]["sets"], f"rc={rc} {out[-1500:]}")
+        if j is not None:
+            t.note(f"memif kv: {j['requests']['responses_per_s']:.0f} ops/s, "
+                   f"p50 {j['latency_ns']['p50'] / 1e3:.1f} us (shared machine)")
+    finally:
+        memif_stop(srv, log, "memif kv")
 
 
 def memcached(a, topo, tmp):
@@ -273,10 +310,11 @@ def main():
         return skip
     lp.exit_on_term()
     with tempfile.TemporaryDirectory(prefix="sl_gtcp_") as tmp:
-        try:
-            memif(a, tmp)
-        except lp.STEP_ERRORS as e:
-            lp.record_failure(t, e)
+        for step in (memif, memif_kv):
+            try:
+                step(a, tmp)
+            except lp.STEP_ERRORS as e:
+                lp.record_failure(t, e)
         topo = lp.Topology(str(os.getpid()))
         try:
             topo.open()
