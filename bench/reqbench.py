@@ -25,7 +25,8 @@ counts the other process's time too; unscaled in "bound", the upper
 bound); Linux: the server
 process's utime + stime (/proc/<pid>/stat, every thread) plus the irq and
 softirq time of the server CPU (/proc/stat: the receive processing RPS
-put there, and any other interrupt work on that CPU), and, as a lower
+put there) beyond that CPU's irq + softirq rate in the 0.5 s before the
+server started (other interrupt work on that CPU), and, as a lower
 bound, the process's time alone ("bound"). The CPU's whole busy share
 just before each run is in the CSV (cpu_busy_before): this machine is
 shared. Every run must end with zero sluice-gen errors, or its numbers are
@@ -176,9 +177,18 @@ class LinuxServer:
         proc = proc_jiffies(self.p.pid)
         return proc + cpu_irq_jiffies(self.a.server_cpu), proc
 
+    irq_base = 0.0  # the CPU's irq + softirq jiffies/s before the server started
+
+    def measure_base(self, secs=0.5):
+        j0 = cpu_irq_jiffies(self.a.server_cpu)
+        time.sleep(secs)
+        self.irq_base = (cpu_irq_jiffies(self.a.server_cpu) - j0) / secs
+
     def per_request(self, d_busy, d_proc, hz, win):
-        """(process + the CPU's irq/softirq, the process alone), in cycles."""
-        return d_busy * hz / CLK_TCK, d_proc * hz / CLK_TCK
+        """(process + the CPU's irq/softirq beyond its rate before the run,
+        the process alone), in cycles."""
+        d_irq = max(0.0, d_busy - d_proc - self.irq_base * win)
+        return (d_proc + d_irq) * hz / CLK_TCK, d_proc * hz / CLK_TCK
 
     def stop(self):
         return lp.stop_proc(self.p)
@@ -279,6 +289,8 @@ def bench(a, what, contenders, gen_args, log):
                     if phase == "half" and rate < 1:
                         continue
                     noise = tcpb.cpu_busy(a.server_cpu, 0.3)
+                    if c.kind == "linux":
+                        c.measure_base()
                     try:
                         c.start(tag)
                     except (RuntimeError, OSError) as e:
@@ -287,11 +299,24 @@ def bench(a, what, contenders, gen_args, log):
                         dead.add(c.name)
                         continue
                     try:
-                        res = run_gen(a, c, gen_args, a.seconds, rate, tmp, tag)
+                        res = None
+                        for attempt in (1, 2):
+                            try:
+                                res = run_gen(a, c, gen_args, a.seconds, rate, tmp,
+                                              f"{tag}{attempt}")
+                                break
+                            except RuntimeError as e:
+                                # e.g. af_packet's PACKET_FANOUT group taken by
+                                # another process at that moment
+                                print(f"{c.name} {phase}: run {attempt} failed: "
+                                      f"{str(e)[-400:]}", flush=True)
                     finally:
                         c.stop()
+                    if res is None:
+                        continue
                     res.update({"what": what, "contender": c.name, "round": r, "phase": phase,
-                                "rate": rate, "cpu_busy_before": noise})
+                                "rate": rate, "cpu_busy_before": noise,
+                                "irq_base_jiffies_s": getattr(c, "irq_base", 0.0)})
                     log.write(json.dumps(res) + "\n")
                     log.flush()
                     rows.append(res)
@@ -350,7 +375,7 @@ def write_csv(a, what, rows):
     path = os.path.join(a.out, f"{what}-{time.strftime('%Y%m%d-%H%M%S')}.csv")
     cols = ["what", "contender", "round", "phase", "rate", "rps", "responses", "errors", "cyc",
             "bound_cyc", "busy_share", "gen_cyc", "p50", "p99", "retransmits",
-            "cpu_busy_before", "rc", "first_error", "cmd"]
+            "cpu_busy_before", "irq_base_jiffies_s", "rc", "first_error", "cmd"]
     with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
