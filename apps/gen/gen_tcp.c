@@ -572,8 +572,12 @@ start_run(struct gen_tcp *g, uint64_t now)
 	}
 	g->phase = PH_RUN;
 	g->st.t_start = now;
+	/* catch up at most 50 ms of slots after a stall (the UDP mode: 1 ms):
+	 * what leaves at once is bounded by conns x pipeline anyway, and on a
+	 * shared host a descheduled generator would otherwise fall to the
+	 * share of the CPU it gets */
 	gen_pace_init(&g->pace, g->conf.hz, g->conf.rate, now,
-		      RTE_MAX(2u * g->conf.burst, g->conf.rate / 1000));
+		      RTE_MAX(2u * g->conf.burst, g->conf.rate / 20));
 	for (i = 0; i < g->conf.conns; i++)
 		if (g->conns[i].state == CONN_OPEN)
 			fill(g, &g->conns[i]);
