@@ -195,7 +195,7 @@ conn_gone(struct gen_conn *k, bool announced)
 	for (i = 0; i < k->n; i++) {
 		const struct gen_req *r = &k->fifo[(k->head + i) % g->conf.depth];
 
-		if (r->op == OP_SET)
+		if (r->op == OP_SET || r->op == OP_PREFILL)
 			g->key_inflight[r->key]--;
 	}
 	g->outstanding -= k->n;
