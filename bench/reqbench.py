@@ -370,6 +370,12 @@ def ratios(s, other, unit):
           f"(sluice busy wall-clock against {other}'s process time alone)")
 
 
+def runs_log(a, what):
+    """results/<what>-<time>.jsonl: every run's result, as it comes."""
+    os.makedirs(a.out, exist_ok=True)
+    return os.path.join(a.out, f"{what}-{time.strftime('%Y%m%d-%H%M%S')}.jsonl")
+
+
 def write_csv(a, what, rows):
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, f"{what}-{time.strftime('%Y%m%d-%H%M%S')}.csv")
