@@ -10,6 +10,7 @@
 
 #include "gen_opts.h"
 #include "gen_pkt.h"
+#include "gen_proto.h"
 
 enum gen_opt_id {
 	OPT_PORT_DEV = 256,
@@ -34,6 +35,14 @@ enum gen_opt_id {
 	OPT_LCORES,
 	OPT_JSON,
 	OPT_MIX,
+	OPT_PROTO,
+	OPT_CONNS,
+	OPT_PIPELINE,
+	OPT_KEYS,
+	OPT_VALUE_SIZE,
+	OPT_GET_RATIO,
+	OPT_HTTP_PATH,
+	OPT_PREFILL,
 	OPT_HELP,
 };
 
@@ -76,6 +85,21 @@ static const struct gen_opt_def {
 	{"mix", OPT_MIX, "M:SHARE,...",
 	 "request classes, e.g. L:99,H:1: the first payload byte is the class's marker, "
 	 "SHARE its relative share; the report gives each class's round trips and loss"},
+	{"proto", OPT_PROTO, "udp|memcached|http",
+	 "udp: datagrams to an echo service (default); memcached: get/set over TCP "
+	 "(--dst-port default 11211); http: GET over keep-alive TCP connections (default "
+	 "80). TCP modes run on one lcore with sluice's own TCP stack; --rate and --count "
+	 "count requests"},
+	{"conns", OPT_CONNS, "N", "TCP connections (default 16, at most 4096)"},
+	{"pipeline", OPT_PIPELINE, "N",
+	 "requests outstanding per connection, 1..256 (default 1)"},
+	{"keys", OPT_KEYS, "N", "memcached: keys sg00000000.. (default 100000)"},
+	{"value-size", OPT_VALUE_SIZE, "BYTES", "memcached: value bytes, 24..1024 (default 32)"},
+	{"get-ratio", OPT_GET_RATIO, "R", "memcached: share of gets, 0..1 (default 0.9)"},
+	{"http-path", OPT_HTTP_PATH, "PATH", "http: the path to GET (default /)"},
+	{"prefill", OPT_PREFILL, NULL,
+	 "memcached: first set every key once (at max rate, not measured), then the load: "
+	 "its gets hit"},
 	{"help", OPT_HELP, NULL, "this text"},
 };
 
@@ -97,6 +121,12 @@ gen_opts_defaults(struct gen_opts *o)
 	o->stats_interval = 1.0;
 	o->rxd = 1024;
 	o->txd = 1024;
+	o->conns = 16;
+	o->depth = 1;
+	o->keys = 100000;
+	o->value_size = 32;
+	o->get_permille = 900;
+	strcpy(o->http_path, "/");
 }
 
 /* Print @p text from column @p col, wrapped at @p width, continuation
@@ -427,6 +457,49 @@ gen_opts_check(struct gen_opts *o, bool have[], char *err, size_t errlen)
 	}
 	if (o->duration == 0 && o->count == 0)
 		o->duration = 10; /* every run is bounded */
+	if (o->proto != GEN_PROTO_UDP) {
+		static const enum gen_opt_id udp_only[] = {OPT_SIZE, OPT_FLOWS, OPT_SRC_IPS,
+							   OPT_SRC_PORT};
+		static const char *const udp_names[] = {"--size", "--flows", "--src-ips",
+							"--src-port"};
+
+		for (i = 0; i < (int)(sizeof(udp_only) / sizeof(udp_only[0])); i++)
+			if (have[udp_only[i] - OPT_PORT_DEV]) {
+				snprintf(err, errlen,
+					 "%s applies to --proto udp only (TCP connections take "
+					 "ephemeral source ports from the stack)",
+					 udp_names[i]);
+				return -EINVAL;
+			}
+		if (o->prefill && o->proto != GEN_PROTO_MEMCACHED) {
+			snprintf(err, errlen, "--prefill applies to --proto memcached only");
+			return -EINVAL;
+		}
+		if (!have[OPT_DST_PORT - OPT_PORT_DEV])
+			o->dst_port = o->proto == GEN_PROTO_MEMCACHED ? 11211 : 80;
+		if (o->n_layout > 1 || (o->n_layout == 1 && o->layout[0].role != GEN_ROLE_TXRX)) {
+			snprintf(err, errlen,
+				 "--lcores: --proto %s runs on one lcore (its TCP stack owns every "
+				 "connection); give one lcore, e.g. --lcores 1",
+				 o->proto == GEN_PROTO_MEMCACHED ? "memcached" : "http");
+			return -EINVAL;
+		}
+	} else {
+		static const enum gen_opt_id tcp_only[] = {
+			OPT_CONNS,     OPT_PIPELINE,  OPT_KEYS,	  OPT_VALUE_SIZE,
+			OPT_GET_RATIO, OPT_HTTP_PATH, OPT_PREFILL};
+		static const char *const tcp_names[] = {
+			"--conns",     "--pipeline",  "--keys",	  "--value-size",
+			"--get-ratio", "--http-path", "--prefill"};
+
+		for (i = 0; i < (int)(sizeof(tcp_only) / sizeof(tcp_only[0])); i++)
+			if (have[tcp_only[i] - OPT_PORT_DEV]) {
+				snprintf(err, errlen,
+					 "%s applies to --proto memcached or http, not udp",
+					 tcp_names[i]);
+				return -EINVAL;
+			}
+	}
 	for (i = 0; i < o->n_layout; i++) {
 		n_tx += (o->layout[i].role & GEN_ROLE_TX) != 0;
 		n_rx += (o->layout[i].role & GEN_ROLE_RX) != 0;
@@ -625,6 +698,62 @@ gen_opts_parse(struct gen_opts *o, int argc, char **argv, FILE *out, char *err, 
 			if (ret < 0)
 				return -EINVAL;
 			o->n_classes = (uint8_t)ret;
+			break;
+		case OPT_PROTO:
+			if (strcmp(optarg, "udp") == 0)
+				o->proto = GEN_PROTO_UDP;
+			else if (strcmp(optarg, "memcached") == 0)
+				o->proto = GEN_PROTO_MEMCACHED;
+			else if (strcmp(optarg, "http") == 0)
+				o->proto = GEN_PROTO_HTTP;
+			else
+				return bad(err, errlen, name, optarg,
+					   "must be udp, memcached or http");
+			break;
+		case OPT_CONNS:
+			if (parse_u64(optarg, 1, GEN_MAX_CONNS, &v) != 0)
+				return bad(err, errlen, name, optarg, "must be 1..4096");
+			o->conns = (uint32_t)v;
+			break;
+		case OPT_PIPELINE:
+			if (parse_u64(optarg, 1, GEN_MAX_DEPTH, &v) != 0)
+				return bad(err, errlen, name, optarg, "must be 1..256");
+			o->depth = (uint32_t)v;
+			break;
+		case OPT_KEYS:
+			if (parse_u64(optarg, 1, 1u << 28, &v) != 0)
+				return bad(err, errlen, name, optarg, "must be 1..268435456");
+			o->keys = (uint32_t)v;
+			break;
+		case OPT_VALUE_SIZE:
+			if (parse_u64(optarg, GEN_MC_VALUE_MIN, GEN_MC_VALUE_MAX, &v) != 0)
+				return bad(err, errlen, name, optarg,
+					   "must be 24..1024 bytes (a value carries run, key and "
+					   "version in its first 24)");
+			o->value_size = (uint32_t)v;
+			break;
+		case OPT_GET_RATIO: {
+			char *end;
+			double d;
+
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' || !(d >= 0) || d > 1)
+				return bad(err, errlen, name, optarg,
+					   "must be a share between 0 and 1, e.g. 0.9");
+			o->get_permille = (uint32_t)llround(d * 1000);
+			break;
+		}
+		case OPT_PREFILL:
+			o->prefill = true;
+			break;
+		case OPT_HTTP_PATH:
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->http_path) ||
+			    strpbrk(optarg, " \t\r\n") != NULL)
+				return bad(err, errlen, name, optarg,
+					   "must start with '/', have no spaces and be under 256 "
+					   "bytes");
+			snprintf(o->http_path, sizeof(o->http_path), "%s", optarg);
 			break;
 		case OPT_HELP:
 		case 'h':

@@ -25,6 +25,10 @@ extern "C" {
 /** Request classes of a --mix; their shares add up to at most this. */
 #define GEN_MAX_CLASSES 8
 #define GEN_MIX_SLOTS 1000
+#define GEN_HTTP_PATH_LEN 256
+/** Most --conns and --pipeline. */
+#define GEN_MAX_CONNS 4096
+#define GEN_MAX_DEPTH 256
 
 /** What an lcore of the layout does. */
 enum gen_role {
@@ -68,6 +72,15 @@ struct gen_opts {
 	uint8_t n_classes;
 	uint8_t marker[GEN_MAX_CLASSES]; /**< first payload byte of the class */
 	uint16_t share[GEN_MAX_CLASSES]; /**< relative share, >= 1 */
+	/* TCP request/response (--proto memcached | http) */
+	uint8_t proto;		      /**< enum gen_proto_id: --proto udp|memcached|http */
+	uint32_t conns;		      /**< --conns, default 16 */
+	uint32_t depth;		      /**< --pipeline requests outstanding per connection, default 1 */
+	uint32_t keys;		      /**< --keys, default 100000 */
+	uint32_t value_size;	      /**< --value-size bytes, default 32 */
+	uint32_t get_permille;	      /**< --get-ratio x 1000, default 900 */
+	char http_path[GEN_HTTP_PATH_LEN]; /**< --http-path, default "/" */
+	bool prefill;			   /**< --prefill: memcached, set every key first */
 };
 
 /** Defaults of every option (no port, no addresses). */

@@ -45,6 +45,7 @@
 #include "gen_opts.h"
 #include "gen_pace.h"
 #include "gen_pkt.h"
+#include "gen_tcp.h"
 #include "stk.h"
 
 #define EXIT_FAIL 1
@@ -100,6 +101,7 @@ struct gen_lcore {
 	const struct gen_pkt_match *match;
 	struct rte_mempool *mp;
 	struct stk_ctx *stk;
+	struct gen_tcp *tcp; /* --proto memcached|http: the connections */
 	uint16_t n_pend;   /* built, refused by the TX ring, sent next */
 	uint64_t pend_tsc; /* their stamp */
 	uint64_t restamp_ticks;
@@ -115,6 +117,8 @@ static struct gen_opts opts;
 static struct gen_pkt_tmpl tmpl;
 static struct gen_pkt_match match;
 static struct gen_lcore *ctxs[RTE_MAX_LCORE];
+static struct gen_tcp_conf tcp_conf;
+static char tcp_host[16];
 static unsigned int n_tx, n_rx;
 static struct dp_port port;
 static struct rte_mempool *pool;
@@ -396,6 +400,62 @@ gen_lcore_main(void *arg)
 	return 0;
 }
 
+/* The TCP modes' loop: every frame goes to the stack, whose callbacks
+ * (gen_tcp.c) match replies with requests; paced requests leave from
+ * gen_tcp_poll(). */
+static int
+gen_tcp_lcore_main(void *arg)
+{
+	struct gen_lcore *c = ctxs[rte_lcore_id()];
+	struct rte_mbuf *pkts[256];
+	uint64_t now, prev, gap, last_timer, timer_ticks = hz / GEN_TIMER_HZ;
+	uint64_t stall_ticks = hz / 1000000 * GEN_STALL_US;
+	struct gen_tcp_stats *st;
+	uint16_t q, nb;
+
+	RTE_SET_USED(arg);
+	if (c == NULL || c->tcp == NULL)
+		return 0;
+	st = gen_tcp_stats_w(c->tcp);
+	now = prev = last_timer = rte_rdtsc();
+	stk_set_time(c->stk, now);
+	gen_tcp_start(c->tcp, now); /* --duration counts from the load's start */
+	while (likely(!gen_quit)) {
+		uint64_t rx0 = st->rx_pkts, sent0 = st->sent;
+
+		now = rte_rdtsc();
+		gap = now - prev;
+		prev = now;
+		if (unlikely(gap > stall_ticks)) {
+			st->stalls++;
+			st->stall_ticks += gap;
+			if (gap > st->max_gap)
+				st->max_gap = gap;
+		}
+		for (q = 0; q < c->n_rxq; q++) {
+			nb = rte_eth_rx_burst(c->port_id, c->rxq[q], pkts, c->burst);
+			if (nb == 0)
+				continue;
+			st->rx_pkts += nb;
+			stk_set_time(c->stk, now);
+			gen_tcp_set_now(c->tcp, now);
+			stk_input_burst(c->stk, c->port_id, pkts, nb);
+		}
+		if (gen_tcp_poll(c->tcp, now, gen_tx_stop))
+			break;
+		/* as sluice's busy_cycles: iterations that received or sent */
+		if (st->rx_pkts != rx0 || st->sent != sent0)
+			st->busy_ticks += rte_rdtsc() - now;
+		if (unlikely(now - last_timer >= timer_ticks)) {
+			stk_set_time(c->stk, now);
+			stk_timer_run(c->stk);
+			last_timer = now;
+		}
+	}
+	__atomic_add_fetch(&gen_loops_done, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* ---- progress lines ---- */
 
 static void
@@ -405,7 +465,10 @@ sum_counts(uint64_t *tx, uint64_t *rx)
 
 	*tx = *rx = 0;
 	for (i = 0; i < RTE_MAX_LCORE; i++)
-		if (ctxs[i] != NULL) {
+		if (ctxs[i] != NULL && ctxs[i]->tcp != NULL) {
+			*tx += gen_tcp_stats(ctxs[i]->tcp)->sent;
+			*rx += gen_tcp_stats(ctxs[i]->tcp)->completed;
+		} else if (ctxs[i] != NULL) {
 			*tx += ctxs[i]->st.tx_pkts;
 			*rx += ctxs[i]->st.rx_kind[GEN_RX_REPLY];
 		}
@@ -452,7 +515,9 @@ layout_default(void)
 
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
-		if (opts.n_layout == GEN_MAX_LAYOUT)
+		/* the TCP modes run on one lcore: the first worker */
+		if (opts.n_layout == GEN_MAX_LAYOUT ||
+		    (opts.proto != GEN_PROTO_UDP && opts.n_layout == 1))
 			break;
 		opts.layout[opts.n_layout].lcore = (uint16_t)lcore;
 		opts.layout[opts.n_layout].role = GEN_ROLE_TXRX;
@@ -528,22 +593,59 @@ setup_poll(struct gen_lcore *c, uint64_t *probe_rtt)
 	return probes;
 }
 
+/* The next hop's MAC: --dst-mac, or ARP through @p c's stack (a packet
+ * sent to the target is waiting for it); exit 2 without an answer. */
+static void
+arp_wait(struct gen_lcore *c, uint64_t start, struct rte_ether_addr *mac, unsigned int *probes,
+	 uint64_t *probe_rtt)
+{
+	uint32_t nexthop = gen_nexthop();
+	uint64_t limit;
+	char hopb[16];
+
+	fmt_ip(nexthop, hopb, sizeof(hopb));
+	if (opts.dst_mac_set) {
+		*mac = opts.dst_mac;
+		return;
+	}
+	limit = start + hz / 1000 * GEN_ARP_RETRY_MS * (GEN_ARP_RETRIES + 1);
+	while (stk_arp_lookup(c->stk, rte_cpu_to_be_32(nexthop), mac) != 0) {
+		if (rte_rdtsc() > limit || gen_tx_stop) {
+			fprintf(stderr,
+				"sluice-gen: no ARP reply for %s on port %u (%s) within %u "
+				"ms: "
+				"is the peer up, on this link and configured with that "
+				"address? Or give --dst-mac\n",
+				hopb, port.port_id, port.dev_name,
+				GEN_ARP_RETRY_MS * (GEN_ARP_RETRIES + 1));
+			stk_tcp_abort_all(c->stk);
+			stk_free(c->stk);
+			c->stk = NULL;
+			dp_port_close(&port);
+			rte_eal_cleanup();
+			exit(EXIT_USAGE);
+		}
+		*probes += setup_poll(c, probe_rtt);
+		rte_delay_us(50);
+	}
+	printf("sluice-gen: %s is at " RTE_ETHER_ADDR_PRT_FMT " (ARP, %.3f ms)\n", hopb,
+	       RTE_ETHER_ADDR_BYTES(mac), (double)(rte_rdtsc() - start) * 1e3 / (double)hz);
+}
+
 /* The target's MAC (or the gateway's): ARP through the stack, with a
  * probe request as the packet waiting for the answer; its echo tells us
  * the service answers before the load starts. */
 static void
 resolve_target(struct gen_lcore *c)
 {
-	uint32_t nexthop = gen_nexthop();
 	uint64_t start = rte_rdtsc(), limit, probe_rtt = 0;
 	struct rte_ether_addr mac;
 	struct rte_mbuf *m;
-	char ipb[16], hopb[16];
+	char ipb[16];
 	uint8_t *pl;
 	unsigned int probes = 0;
 
 	fmt_ip(opts.dst_ip, ipb, sizeof(ipb));
-	fmt_ip(nexthop, hopb, sizeof(hopb));
 	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL)
 		die(EXIT_USAGE, "no mbuf for the ARP probe");
@@ -556,33 +658,7 @@ resolve_target(struct gen_lcore *c)
 	memcpy(pl + 12, &start, sizeof(start));
 	stk_set_time(c->stk, start);
 	stk_udp_send(c->stk, rte_cpu_to_be_32(opts.dst_ip), opts.src_port, opts.dst_port, m);
-
-	if (opts.dst_mac_set) {
-		mac = opts.dst_mac;
-	} else {
-		limit = start + hz / 1000 * GEN_ARP_RETRY_MS * (GEN_ARP_RETRIES + 1);
-		while (stk_arp_lookup(c->stk, rte_cpu_to_be_32(nexthop), &mac) != 0) {
-			if (rte_rdtsc() > limit || gen_tx_stop) {
-				fprintf(stderr,
-					"sluice-gen: no ARP reply for %s on port %u (%s) within %u "
-					"ms: "
-					"is the peer up, on this link and configured with that "
-					"address? Or give --dst-mac\n",
-					hopb, port.port_id, port.dev_name,
-					GEN_ARP_RETRY_MS * (GEN_ARP_RETRIES + 1));
-				stk_free(c->stk);
-				c->stk = NULL;
-				dp_port_close(&port);
-				rte_eal_cleanup();
-				exit(EXIT_USAGE);
-			}
-			probes += setup_poll(c, &probe_rtt);
-			rte_delay_us(50);
-		}
-		printf("sluice-gen: %s is at " RTE_ETHER_ADDR_PRT_FMT " (ARP, %.3f ms)\n", hopb,
-		       RTE_ETHER_ADDR_BYTES(&mac),
-		       (double)(rte_rdtsc() - start) * 1e3 / (double)hz);
-	}
+	arp_wait(c, start, &mac, &probes, &probe_rtt);
 	limit = rte_rdtsc() + hz / 1000 * GEN_PROBE_WAIT_MS;
 	while (probes == 0 && rte_rdtsc() < limit && !gen_tx_stop) {
 		probes += setup_poll(c, &probe_rtt);
@@ -595,6 +671,48 @@ resolve_target(struct gen_lcore *c)
 		printf("sluice-gen: warning: no reply to the probe from %s:%u within %u ms; is a "
 		       "UDP echo service listening there? Sending anyway\n",
 		       ipb, opts.dst_port, GEN_PROBE_WAIT_MS);
+	tmpl.c.dst_mac = mac;
+}
+
+/* The TCP modes' probe: the first connection's SYN waits for ARP, and its
+ * handshake tells us the server listens (exit 2 if it does not). */
+static void
+resolve_target_tcp(struct gen_lcore *c)
+{
+	uint64_t start = rte_rdtsc(), limit, probe_rtt = 0;
+	struct rte_ether_addr mac;
+	const char *why = NULL;
+	unsigned int probes = 0;
+	char ipb[16];
+	int st = 0;
+
+	fmt_ip(opts.dst_ip, ipb, sizeof(ipb));
+	stk_set_time(c->stk, start);
+	if (gen_tcp_open_first(c->tcp) != 0) {
+		gen_tcp_first_state(c->tcp, &why);
+		die(EXIT_USAGE, "%s:%u: %s", ipb, opts.dst_port, why != NULL ? why : "?");
+	}
+	arp_wait(c, start, &mac, &probes, &probe_rtt);
+	limit = rte_rdtsc() + hz / 1000 * GEN_PROBE_WAIT_MS * 5;
+	while ((st = gen_tcp_first_state(c->tcp, &why)) == 0 && rte_rdtsc() < limit &&
+	       !gen_tx_stop) {
+		setup_poll(c, &probe_rtt);
+		rte_delay_us(20);
+	}
+	if (st != 1) {
+		fprintf(stderr, "sluice-gen: %s:%u: %s\n", ipb, opts.dst_port,
+			st < 0 && why != NULL
+				? why
+				: "no answer to the first connection's SYN within 5 s");
+		stk_tcp_abort_all(c->stk);
+		gen_tcp_free(c->tcp);
+		stk_free(c->stk);
+		dp_port_close(&port);
+		rte_eal_cleanup();
+		exit(EXIT_USAGE);
+	}
+	printf("sluice-gen: %s:%u accepts TCP connections (first handshake %.1f us after ARP)\n",
+	       ipb, opts.dst_port, (double)(rte_rdtsc() - start) * 1e6 / (double)hz);
 	tmpl.c.dst_mac = mac;
 }
 
@@ -748,6 +866,31 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* The report's last members, "stack_drops" and "port"; closes @p f. */
+static void
+json_drops_port_end(FILE *f, const uint64_t *drops, const struct rte_eth_stats *ps)
+{
+	bool first = true;
+	unsigned int k;
+
+	fprintf(f, "  \"stack_drops\": {");
+	for (k = 0; k < STK_DROP_MAX; k++)
+		if (drops[k] != 0) {
+			fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", stk_drop_name(k),
+				drops[k]);
+			first = false;
+		}
+	fprintf(f,
+		"},\n  \"port\": {\"ipackets\": %" PRIu64 ", \"opackets\": %" PRIu64
+		", \"imissed\": %" PRIu64 ", \"ierrors\": %" PRIu64 ", \"oerrors\": %" PRIu64
+		", \"rx_nombuf\": %" PRIu64 "}\n}\n",
+		ps->ipackets, ps->opackets, ps->imissed, ps->ierrors, ps->oerrors, ps->rx_nombuf);
+	if (f != stdout)
+		fclose(f);
+	else
+		fflush(f);
+}
+
 static int
 report_json(const struct gen_total *t, const char *path)
 {
@@ -849,25 +992,75 @@ report_json(const struct gen_total *t, const char *path)
 			(double)c->st.stall_ticks * 1e3 / (double)hz);
 		first = false;
 	}
-	fprintf(f, "\n  ],\n  \"stack_drops\": {");
-	first = true;
-	for (k = 0; k < STK_DROP_MAX; k++)
-		if (t->drops[k] != 0) {
-			fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", stk_drop_name(k),
-				t->drops[k]);
-			first = false;
-		}
-	fprintf(f,
-		"},\n  \"port\": {\"ipackets\": %" PRIu64 ", \"opackets\": %" PRIu64
-		", \"imissed\": %" PRIu64 ", \"ierrors\": %" PRIu64 ", \"oerrors\": %" PRIu64
-		", \"rx_nombuf\": %" PRIu64 "}\n}\n",
-		t->ps.ipackets, t->ps.opackets, t->ps.imissed, t->ps.ierrors, t->ps.oerrors,
-		t->ps.rx_nombuf);
-	if (f != stdout)
-		fclose(f);
-	else
-		fflush(f);
+	fprintf(f, "\n  ],\n");
+	json_drops_port_end(f, t->drops, &t->ps);
 	return 0;
+}
+
+/* The TCP modes' report: gen_tcp's part, then the stack, the stalls and
+ * the port, as in the UDP report. */
+static void
+report_tcp(const struct gen_total *t, const struct gen_lcore *c)
+{
+	const struct gen_tcp_stats *s = gen_tcp_stats(c->tcp);
+	const struct gen_hist *h = gen_tcp_hist(c->tcp);
+	double win = s->t_end > s->t_start ? (double)(s->t_end - s->t_start) / (double)hz : 0.0;
+	struct stk_stats ss;
+	uint64_t d[STK_DROP_MAX];
+	FILE *f;
+	unsigned int k;
+
+	stk_stats_read(c->stk, &ss, d);
+	gen_tcp_report_text(&tcp_conf, s, h, hz, stdout);
+	printf("  stack: tcp_tx %" PRIu64 " tcp_rx %" PRIu64 " retransmits %" PRIu64 " rto %" PRIu64
+	       " resets received %" PRIu64 "; drops:",
+	       ss.tcp_tx, ss.tcp_rx, ss.tcp_retransmits, ss.tcp_rto, ss.tcp_rst_rcvd);
+	for (k = 0; k < STK_DROP_MAX; k++)
+		if (d[k] != 0)
+			printf(" %s %" PRIu64, stk_drop_name(k), d[k]);
+	printf("\n  lcore stalls > %u us: %" PRIu64 ", %.3f ms in all, longest %.1f us\n",
+	       GEN_STALL_US, s->stalls, (double)s->stall_ticks * 1e3 / (double)hz,
+	       (double)s->max_gap * 1e6 / (double)hz);
+	printf("  port %u (%s): ipackets %" PRIu64 " opackets %" PRIu64 " imissed %" PRIu64
+	       " ierrors %" PRIu64 " oerrors %" PRIu64 " rx_nombuf %" PRIu64 "\n",
+	       port.port_id, port.dev_name, t->ps.ipackets, t->ps.opackets, t->ps.imissed,
+	       t->ps.ierrors, t->ps.oerrors, t->ps.rx_nombuf);
+	if (opts.json[0] == '\0')
+		return;
+	f = strcmp(opts.json, "-") == 0 ? stdout : fopen(opts.json, "w");
+	if (f == NULL) {
+		fprintf(stderr, "sluice-gen: --json %s: cannot write: %s\n", opts.json,
+			strerror(errno));
+		return;
+	}
+	fprintf(f, "{\n  \"tool\": \"sluice-gen\",\n  \"proto\": \"%s\",\n",
+		gen_proto_name(tcp_conf.proto));
+	fprintf(f, "  \"config\": {\"port_dev\": ");
+	json_str(f, opts.port_dev);
+	fprintf(f, ", \"dst\": \"%s:%u\", \"conns\": %u, \"pipeline\": %u, \"rate_rps\": %" PRIu64
+		   ", \"rate\": \"%s\", \"duration_s\": %.6g, \"count\": %" PRIu64,
+		tcp_host, opts.dst_port, opts.conns, opts.depth, opts.rate,
+		opts.rate ? "paced" : "max", opts.duration, opts.count);
+	if (tcp_conf.proto == GEN_PROTO_MEMCACHED)
+		fprintf(f, ", \"keys\": %u, \"value_size\": %u, \"get_ratio\": %.3f",
+			opts.keys, opts.value_size, opts.get_permille / 1000.0);
+	else {
+		fprintf(f, ", \"http_path\": ");
+		json_str(f, opts.http_path);
+	}
+	fprintf(f, "},\n  \"tsc_hz\": %" PRIu64 ",\n  \"elapsed_s\": %.6f,\n", hz, win);
+	gen_tcp_report_json(&tcp_conf, s, h, hz, f);
+	fprintf(f,
+		"  \"stack\": {\"tcp_tx\": %" PRIu64 ", \"tcp_rx\": %" PRIu64
+		", \"retransmits\": %" PRIu64 ", \"rto\": %" PRIu64 ", \"rst_rcvd\": %" PRIu64
+		"},\n",
+		ss.tcp_tx, ss.tcp_rx, ss.tcp_retransmits, ss.tcp_rto, ss.tcp_rst_rcvd);
+	fprintf(f,
+		"  \"stalls\": {\"threshold_us\": %u, \"count\": %" PRIu64
+		", \"total_ms\": %.3f, \"longest_us\": %.1f},\n",
+		GEN_STALL_US, s->stalls, (double)s->stall_ticks * 1e3 / (double)hz,
+		(double)s->max_gap * 1e6 / (double)hz);
+	json_drops_port_end(f, d, &t->ps);
 }
 
 /* ---- main ---- */
@@ -876,6 +1069,7 @@ int
 main(int argc, char **argv)
 {
 	static struct gen_total tot;
+	static struct gen_tcp_stats tcp_st;
 	struct gen_pkt_conf pc;
 	char err[1024];
 	int eal_argc = argc, ret, i;
@@ -970,7 +1164,9 @@ main(int argc, char **argv)
 				 dp_mempool_size((unsigned int)opts.rxd * n_rxq,
 						 (unsigned int)opts.txd * n_txq, opts.n_layout, 1,
 						 opts.burst,
-						 opts.n_layout * (GEN_ARP_PENDING + 256u)),
+						 opts.n_layout * (GEN_ARP_PENDING + 256u) +
+							 (opts.proto != GEN_PROTO_UDP ? opts.conns * 16u
+										      : 0)),
 				 err, sizeof(err));
 	if (pool == NULL) {
 		rte_eal_cleanup();
@@ -1015,6 +1211,29 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "%s", err);
 	}
 	gen_pkt_match_init(&match, &tmpl);
+	if (opts.proto != GEN_PROTO_UDP) {
+		fmt_ip(opts.dst_ip, tcp_host, sizeof(tcp_host));
+		tcp_conf.proto = (enum gen_proto_id)opts.proto;
+		tcp_conf.dst_ip = rte_cpu_to_be_32(opts.dst_ip);
+		tcp_conf.dst_port = opts.dst_port;
+		tcp_conf.conns = opts.conns;
+		tcp_conf.depth = opts.depth;
+		tcp_conf.keys = opts.keys;
+		tcp_conf.value_size = opts.value_size;
+		tcp_conf.get_permille = opts.get_permille;
+		tcp_conf.http_path = opts.http_path;
+		tcp_conf.http_host = tcp_host;
+		tcp_conf.rate = opts.rate;
+		tcp_conf.count = opts.count;
+		tcp_conf.hz = hz;
+		tcp_conf.drain_ms = opts.drain_ms;
+		tcp_conf.burst = opts.burst;
+		tcp_conf.prefill = opts.prefill;
+		tcp_conf.duration_ticks =
+			opts.duration > 0 ? (uint64_t)(opts.duration * (double)hz) : 0;
+		/* distinct per run, so values of an earlier run are told apart */
+		tcp_conf.run_id = (uint32_t)(rte_rdtsc() ^ ((uint64_t)getpid() << 16));
+	}
 
 	/* Per-lcore contexts; every lcore that receives has its own stack. */
 	for (i = 0; i < opts.n_layout; i++) {
@@ -1100,11 +1319,27 @@ main(int argc, char **argv)
 			sc.icmp_rate = 100;
 			sc.icmp_burst = 50;
 			sc.ttl = 64;
+			if (opts.proto != GEN_PROTO_UDP) {
+				/* the client's connections, and room for the
+				 * TIME-WAIT entries our closes leave */
+				sc.tcp.max_conns = opts.conns * 2 + 16;
+				sc.tcp.max_time_wait = opts.conns + 16;
+				sc.tcp.nodelay = true;
+			}
 			c->stk = stk_create(&sc);
 			if (c->stk == NULL) {
 				rte_eal_cleanup();
 				die(EXIT_USAGE, "lcore %u: cannot create the stack context: %s",
 				    l->lcore, rte_strerror(rte_errno));
+			}
+			if (opts.proto != GEN_PROTO_UDP) {
+				c->tcp = gen_tcp_create(&tcp_conf, c->stk, sock);
+				if (c->tcp == NULL) {
+					rte_eal_cleanup();
+					die(EXIT_USAGE,
+					    "lcore %u: cannot allocate %u connections (hugepages?)",
+					    l->lcore, opts.conns);
+				}
 			}
 			rx_i++;
 			if (arp_ctx == NULL)
@@ -1140,7 +1375,10 @@ main(int argc, char **argv)
 	       n_txq);
 	fflush(stdout);
 	wait_link();
-	resolve_target(arp_ctx);
+	if (opts.proto != GEN_PROTO_UDP)
+		resolve_target_tcp(arp_ctx);
+	else
+		resolve_target(arp_ctx);
 	/* rebuild with the resolved MAC; the match does not depend on it */
 	pc.dst_mac = tmpl.c.dst_mac;
 	if (gen_pkt_tmpl_init(&tmpl, &pc, err, sizeof(err)) != 0)
@@ -1153,10 +1391,16 @@ main(int argc, char **argv)
 			printf("%s%u", k ? "," : ", rxq ", c->rxq[k]);
 		printf("\n");
 	}
-	printf("sluice-gen: %s, %u B frames, %u flows, %s%.6g s%s%s\n",
-	       opts.rate ? "paced" : "max rate", opts.size, opts.flows,
-	       opts.duration > 0 ? "for " : "", opts.duration > 0 ? opts.duration : 0.0,
-	       opts.count ? ", count " : "", opts.count ? "set" : "");
+	if (opts.proto != GEN_PROTO_UDP)
+		printf("sluice-gen: %s, %u connections x pipeline %u, %s%s%.6g s%s\n",
+		       gen_proto_name((enum gen_proto_id)opts.proto), opts.conns, opts.depth,
+		       opts.rate ? "paced" : "max rate", opts.duration > 0 ? ", for " : "",
+		       opts.duration > 0 ? opts.duration : 0.0, opts.count ? ", count set" : "");
+	else
+		printf("sluice-gen: %s, %u B frames, %u flows, %s%.6g s%s%s\n",
+		       opts.rate ? "paced" : "max rate", opts.size, opts.flows,
+		       opts.duration > 0 ? "for " : "", opts.duration > 0 ? opts.duration : 0.0,
+		       opts.count ? ", count " : "", opts.count ? "set" : "");
 	fflush(stdout);
 
 	gen_tx_running = n_tx;
@@ -1165,8 +1409,11 @@ main(int argc, char **argv)
 		if (stats_ret != 0)
 			fprintf(stderr, "sluice-gen: no progress lines: %s\n", strerror(stats_ret));
 	}
-	rte_eal_mp_remote_launch(gen_lcore_main, NULL, SKIP_MAIN);
-	if (main_runs)
+	rte_eal_mp_remote_launch(opts.proto != GEN_PROTO_UDP ? gen_tcp_lcore_main : gen_lcore_main,
+				 NULL, SKIP_MAIN);
+	if (main_runs && opts.proto != GEN_PROTO_UDP)
+		gen_tcp_lcore_main(NULL);
+	else if (main_runs)
 		gen_lcore_main(NULL);
 	/* rte_eal_mp_wait_lcore() spins; sleep until the loops are done */
 	while (__atomic_load_n(&gen_loops_done, __ATOMIC_ACQUIRE) < opts.n_layout)
@@ -1237,14 +1484,22 @@ main(int argc, char **argv)
 	if (tot.t0 == UINT64_MAX)
 		tot.t0 = tot.t1 = 0;
 	rte_eth_stats_get(port.port_id, &tot.ps);
-	report_text(&tot, stdout);
-	if (opts.json[0] != '\0')
-		report_json(&tot, opts.json);
+	if (opts.proto != GEN_PROTO_UDP) {
+		tcp_st = *gen_tcp_stats(arp_ctx->tcp);
+		report_tcp(&tot, arp_ctx);
+	} else {
+		report_text(&tot, stdout);
+		if (opts.json[0] != '\0')
+			report_json(&tot, opts.json);
+	}
 	fflush(stdout);
 
 	/* Give everything back, then check that it all came back. */
 	for (k = 0; k < RTE_MAX_LCORE; k++)
 		if (ctxs[k] != NULL) {
+			if (ctxs[k]->stk != NULL)
+				stk_tcp_abort_all(ctxs[k]->stk);
+			gen_tcp_free(ctxs[k]->tcp);
 			stk_free(ctxs[k]->stk);
 			rte_free(ctxs[k]->cls_hist);
 			rte_free(ctxs[k]);
@@ -1259,6 +1514,17 @@ main(int argc, char **argv)
 			pool->name, leaked, pool->size);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
+	if (opts.proto != GEN_PROTO_UDP) {
+		uint64_t errs = gen_tcp_errors(&tcp_st);
+
+		if (tcp_st.completed == 0)
+			fprintf(stderr, "sluice-gen: no response to any of %" PRIu64 " requests\n",
+				tcp_st.sent);
+		else if (errs != 0)
+			fprintf(stderr, "sluice-gen: %" PRIu64 " errors; the first: %s\n", errs,
+				tcp_st.first_error);
+		return leaked || errs != 0 || tcp_st.completed == 0 ? EXIT_FAIL : 0;
+	}
 	if (tot.rx == 0 && tot.tx != 0) {
 		fprintf(stderr,
 			"sluice-gen: no reply to any of %" PRIu64 " requests: is the echo "

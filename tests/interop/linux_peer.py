@@ -277,6 +277,18 @@ class Sluice:
         shutil.rmtree("/var/run/dpdk/%s" % self.prefix, ignore_errors=True)
 
 
+def stop_proc(p, limit=10):
+    """SIGTERM @p (a Popen we started) by PID, SIGKILL after @limit s;
+    its exit code."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
 def telemetry(path, cmd, timeout=2.0):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:

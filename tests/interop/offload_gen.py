@@ -50,7 +50,7 @@ def run_pair(a, tmp, tag, server_sets, gen_args):
              "--set", "sluice.lcore_map=(0,0,1)",
              "--set", f"port0.dev=net_memif0,role=server,socket={sock}",
              "--set", "offload.lcores=0", "--set", "offload.lanes=2",
-             "--set", "service.udp_heavy_lane=1", "--set", "service.udp_light_cycles=100"]
+             "--set", "udp-work.udp_heavy_lane=1", "--set", "udp-work.udp_light_cycles=100"]
             + server_sets, stdin=subprocess.DEVNULL, stdout=slog, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 15
@@ -104,7 +104,7 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sl_offload_gen_") as tmp:
         n = 5000
-        rep, out = run_pair(a, tmp, "mix", ["--set", "service.udp_heavy_cycles=20000"],
+        rep, out = run_pair(a, tmp, "mix", ["--set", "udp-work.udp_heavy_cycles=20000"],
                             ["--count", str(n), "--rate", "20000", "--mix", "L:9,H:1"])
         cls = {c["marker"]: c for c in rep.get("classes", [])}
         check("mix: two classes, sent in their shares (4500 L, 500 H), all answered",
@@ -126,7 +126,7 @@ def main():
               out[-1500:])
 
         n = 3000
-        rep, out = run_pair(a, tmp, "full", ["--set", "service.udp_heavy_cycles=5000000",
+        rep, out = run_pair(a, tmp, "full", ["--set", "udp-work.udp_heavy_cycles=5000000",
                                              "--set", "offload.lane_size=1"],
                             ["--count", str(n), "--rate", "20000", "--mix", "L:2,H:1"])
         cls = {c["marker"]: c for c in rep.get("classes", [])}
