@@ -54,7 +54,9 @@ extern "C" {
 
 #define LC_OFF_MAX_LANES 8
 #define LC_OFF_MAX_WORKERS 8
-#define LC_OFF_MAX_REACTORS 16
+/** Stack lcores (reactors): every loop lcore has one, [offload] or not, so
+ *  this is Debian DPDK's RTE_MAX_LCORE. */
+#define LC_OFF_MAX_REACTORS 128
 /** Job descriptors per reactor beyond what the lanes hold (inline runs). */
 #define LC_OFF_INLINE_RESERVE 256
 /** Log-linear histogram: 8 sub-buckets per power of two (12.5 % steps). */
