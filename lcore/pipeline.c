@@ -609,7 +609,7 @@ lc_pipe_main(void *arg)
 			ctx->stats.idle_cycles += now - prev;
 		ctx->stats.loops++;
 		/* RX and TX lcores have no timers; a worker's are the stack's */
-		prev = lc_idle(ctx, work, now,
+		prev = lc_idle(ctx, work + lc_off_pending(ctx->off), now,
 			       ctx->stk != NULL && !pl->worker_done ? last_timer + ctx->timer_tsc
 								    : UINT64_MAX);
 	}

@@ -243,7 +243,10 @@ lc_rtc_main(void *arg)
 			ctx->stats.idle_cycles += now - prev;
 		}
 		ctx->stats.loops++;
-		prev = lc_idle(ctx, total, now, last_timer + ctx->timer_tsc);
+		/* jobs out on offload workers keep the loop awake: their
+		 * completions are work it would otherwise sleep through */
+		prev = lc_idle(ctx, total + done + lc_off_pending(ctx->off), now,
+			       last_timer + ctx->timer_tsc);
 	}
 	/* jobs still out come back, and their answers go out, before the
 	 * service lets go of its connections */
