@@ -345,6 +345,9 @@ test_service_port_given(void **state)
 	assert_int_equal(cfg.udp_port, 7);
 	expect_fail("[sluice]\nservice = kv\n" PORT0 "[kv]\nitem_max = 1024000\nmemory_mb = 1\n",
 		    "holds fewer than 4 values of item_max");
+	/* a value is sent from a pool of 511 mbufs of 8 KiB */
+	expect_fail("[sluice]\nservice = kv\n" PORT0 "[kv]\nitem_max = 4194304\n",
+		    "[kv] item_max = 4194304: out of range, must be 1024..3661824");
 }
 
 static void

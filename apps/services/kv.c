@@ -50,6 +50,13 @@
 #define KV_UDP_HDR 8
 #define KV_UDP_PAYLOAD 1400 /* memcached's UDP_MAX_PAYLOAD_SIZE, header included */
 #define KV_POOL_MBUFS 511
+/* A UDP reply is at most this many datagrams (about 88 KiB): a larger get
+ * answers "SERVER_ERROR out of memory writing get response" in one, as
+ * memcached does when it cannot build the reply. This bounds what one
+ * spoofed 30-byte request can make sluice send (UDP reflection), the
+ * mbufs it takes from the pool TCP replies share, and the frame header's
+ * 16-bit datagram count. */
+#define KV_UDP_MAX_DGRAMS 64
 #define KV_POOL_ROOM (8192 + RTE_PKTMBUF_HEADROOM)
 #define KV_SWEEP_BUCKETS 4096
 #define KV_REALTIME_MAXDELTA (60 * 60 * 24 * 30)
@@ -74,7 +81,7 @@ struct kv_stats {
 	uint64_t get_hits, get_misses, get_expired;
 	uint64_t delete_hits, delete_misses, incr_hits, incr_misses, decr_hits, decr_misses;
 	uint64_t cas_hits, cas_misses, cas_badval, touch_hits, touch_misses;
-	uint64_t curr_conns, total_conns, udp_bad_frame, conn_broken;
+	uint64_t curr_conns, total_conns, udp_bad_frame, conn_broken, udp_no_mbuf;
 };
 
 struct kv_lcore {
@@ -633,6 +640,7 @@ kv_stats_reply(struct kv_conn *kc)
 	ST("item_max %" PRIu32, kv_item_max_conf);
 	ST("udp_bad_frames %" PRIu64, sum.udp_bad_frame);
 	ST("conns_reset_no_mbuf %" PRIu64, sum.conn_broken);
+	ST("udp_replies_cut_no_mbuf %" PRIu64, sum.udp_no_mbuf);
 #undef ST
 	len += snprintf(b + len, sizeof(b) - (size_t)len, "END\r\n");
 	if ((size_t)len >= sizeof(b))
@@ -1097,8 +1105,11 @@ kv_udp_rx(void *state, struct stk_udp_msg *msg)
 		struct rte_mbuf *m = rte_pktmbuf_alloc(kl->pool);
 		uint8_t *o;
 
-		if (m == NULL)
-			break; /* the client times out the request, as over a lossy path */
+		if (m == NULL) {
+			/* the client times out the request, as over a lossy path */
+			kl->st_p->udp_no_mbuf++;
+			break;
+		}
 		o = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(n + KV_UDP_HDR));
 		o[0] = (uint8_t)(req_id >> 8);
 		o[1] = (uint8_t)req_id;
@@ -1129,7 +1140,9 @@ static const struct sl_cfg_key kv_keys[] = {
 	 .help = "MiB of item memory, one table shared by every lcore; beyond it the least "
 		 "recently used items are evicted (stats evictions)",
 	 SL_CFG_FIELD(struct kv_cfg, memory_mb)},
-	{"item_max", SL_CFG_UINT, .min = 1024, .max = 134217728, .def = "1048576",
+	/* at most (KV_POOL_MBUFS - 64) x 8 KiB: a value larger than the send
+	 * queue goes out as one chain of 8 KiB mbufs from the lcore's pool */
+	{"item_max", SL_CFG_UINT, .min = 1024, .max = 3661824, .def = "1048576",
 	 .help = "largest value stored, in bytes; a larger set gets SERVER_ERROR object too "
 		 "large for cache",
 	 SL_CFG_FIELD(struct kv_cfg, item_max)},
@@ -1172,7 +1185,8 @@ kv_lcore_init(const struct sl_service_env *env, void **state)
 	kl->udp_port = env->udp_port;
 	kl->conns = rte_zmalloc_socket("kv_conns", sizeof(*kl->conns) * (n + 1),
 				       RTE_CACHE_LINE_SIZE, socket);
-	kl->udp_cap = cfg->item_max + 2 * KV_OUT_SMALL;
+	kl->udp_cap = RTE_MIN(cfg->item_max + 2 * KV_OUT_SMALL,
+			      KV_UDP_MAX_DGRAMS * (KV_UDP_PAYLOAD - KV_UDP_HDR));
 	kl->udp_out = rte_malloc_socket("kv_udp", kl->udp_cap, 0, socket);
 	/* kept after lcore_fini: a port may still hold some of its mbufs in
 	 * a TX queue until the ports stop; a later start finds it again */
