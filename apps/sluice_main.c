@@ -745,6 +745,10 @@ sluice_main(int argc, char **argv)
 	if (ret == 0)
 		pthread_join(tid, NULL);
 	lc_metrics_stop();
+	/* no capture request is taken once the loops stopped: none arrives
+	 * while ports close and pools are freed */
+	if (pdump_on)
+		rte_pdump_uninit();
 	lc_snapshot_take(&snap_now);
 	lc_stats_print_summary(&snap_start, &snap_now, stdout);
 	for (i = 0; i < cfg.n_ports; i++)
@@ -765,8 +769,6 @@ sluice_main(int argc, char **argv)
 		leaked += used;
 		rte_mempool_free(pools[k]);
 	}
-	if (pdump_on)
-		rte_pdump_uninit();
 	rte_eal_cleanup();
 	printf("sluice: %s\n", leaked ? "stopped with mbufs missing" : "stopped; every mbuf returned");
 	if (run_failed)
