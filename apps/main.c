@@ -185,6 +185,28 @@ wait_links(void)
 				i, ms);
 }
 
+/*
+ * net_memif's control path (DPDK's interrupt thread) unmaps the rings when
+ * the peer goes, racing a loop inside a burst on the port: with a memif
+ * port the loops and that thread take turns (dataplane/gate.c).
+ */
+static void
+start_port_gate(void)
+{
+	char err[256];
+	int i;
+
+	for (i = 0; i < cfg.n_ports; i++)
+		if (strcmp(ports[i].driver, "net_memif") == 0)
+			break;
+	if (i == cfg.n_ports)
+		return;
+	if (dp_gate_start(err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		lc_stop();
+	}
+}
+
 static bool
 svc_has_tcp(void)
 {
@@ -602,6 +624,7 @@ main(int argc, char **argv)
 
 	if (svc_has_tcp() && svc->tcp_client)
 		wait_links();
+	start_port_gate();
 
 	lc_snapshot_take(&snap_start);
 	snap_prev = snap_start;
@@ -621,8 +644,13 @@ main(int argc, char **argv)
 
 	/* Give everything back, then check that it all came back. */
 	lc_teardown();
+	/* Stopping a memif port runs its disconnect here: not at the same
+	 * time as the interrupt thread's (a peer that just went). */
+	dp_gate_online(rte_get_main_lcore());
 	for (i = 0; i < cfg.n_ports; i++)
 		dp_port_close(&ports[i]);
+	dp_gate_offline(rte_get_main_lcore());
+	dp_gate_stop();
 	for (k = 0; k < RTE_MAX_NUMA_NODES; k++) {
 		unsigned int used;
 
