@@ -193,15 +193,17 @@ wait_links(void)
 static void
 start_port_gate(void)
 {
+	uint16_t ids[RTE_MAX_ETHPORTS];
+	uint16_t n = 0;
 	char err[256];
 	int i;
 
 	for (i = 0; i < cfg.n_ports; i++)
 		if (strcmp(ports[i].driver, "net_memif") == 0)
-			break;
-	if (i == cfg.n_ports)
+			ids[n++] = ports[i].port_id;
+	if (n == 0)
 		return;
-	if (dp_gate_start(err, sizeof(err)) != 0) {
+	if (dp_gate_start(ids, n, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
 		lc_stop();
 	}
@@ -646,7 +648,7 @@ main(int argc, char **argv)
 	lc_teardown();
 	/* Stopping a memif port runs its disconnect here: not at the same
 	 * time as the interrupt thread's (a peer that just went). */
-	dp_gate_online(rte_get_main_lcore());
+	dp_gate_hold(rte_get_main_lcore());
 	for (i = 0; i < cfg.n_ports; i++)
 		dp_port_close(&ports[i]);
 	dp_gate_offline(rte_get_main_lcore());

@@ -23,11 +23,21 @@
  * grace period (rte_rcu_qsbr) until every loop has finished the iteration
  * it was in, and returns: whatever else is pending (a disconnect, a new
  * peer's handshake, alarms) runs while no loop touches a port, then the
- * thread comes straight back. Loops report a quiescent state at the top of
- * every iteration and wait there while the gate is closed (microseconds,
- * the time the interrupt thread needs for its other events).
+ * thread comes straight back. While no gated port has its link up nothing
+ * is mapped and the gate is disarmed (the eventfd drained): the interrupt
+ * thread then answers a new peer at once, and the first loop to see a link
+ * up arms it again and waits for the park before its next burst. The main
+ * thread holds the gate (dp_gate_hold) while it stops the ports. Loops
+ * report a quiescent state at the top of every iteration and wait there
+ * while the gate is closed (microseconds, the time the interrupt thread
+ * needs for its other events).
+ *
+ * A link that comes up between a loop's link check and the driver's own
+ * flag check, then goes down again before that loop's burst ends, is not
+ * covered: a connect and a disconnect inside one preempted burst.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +47,9 @@
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_debug.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_interrupts.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -47,23 +59,51 @@
 #include "dp.h"
 
 /* Long enough that the interrupt thread costs little (one wakeup per
- * period), short enough that a memif handshake (about 8 messages) takes
- * a few tens of ms. */
+ * period), short enough that control messages wait at most that. */
 #define DP_GATE_PARK_US 1000
 
 struct dp_gate dp_gate;
 
 static struct rte_intr_handle *gate_ih;
 static volatile int gate_quit;
+static volatile int gate_hold;
+static uint16_t gate_ports[RTE_MAX_ETHPORTS];
+static uint16_t gate_n_ports;
+
+/* Is any gated port connected (memif: link up)? */
+static bool
+gate_any_link_up(void)
+{
+	struct rte_eth_link link;
+	uint16_t i;
+
+	for (i = 0; i < gate_n_ports; i++) {
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(gate_ports[i], &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP)
+			return true;
+	}
+	return false;
+}
 
 static void
 gate_park(void *arg)
 {
-	uint64_t token;
+	uint64_t token, drain;
 
 	RTE_SET_USED(arg);
 	if (gate_quit)
 		return;
+	if (!gate_hold && !gate_any_link_up()) {
+		/* Disarmed: nothing is mapped; the thread sleeps in epoll and
+		 * answers a new peer at once. A loop that sees a link come up
+		 * arms the gate again and waits for the park (dp_gate_wait). */
+		__atomic_store_n(&dp_gate.armed, 0, __ATOMIC_SEQ_CST);
+		if (read(rte_intr_fd_get(gate_ih), &drain, sizeof(drain)) < 0)
+			drain = 0;
+		__atomic_store_n(&dp_gate.open, 1, __ATOMIC_RELEASE);
+		return;
+	}
 	__atomic_store_n(&dp_gate.open, 1, __ATOMIC_RELEASE);
 	rte_delay_us_sleep(DP_GATE_PARK_US);
 	__atomic_store_n(&dp_gate.open, 0, __ATOMIC_SEQ_CST);
@@ -74,12 +114,27 @@ gate_park(void *arg)
 		sched_yield();
 }
 
+/* Close the gate and have the interrupt thread park (it opens it). */
+static void
+gate_arm(void)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&dp_gate.open, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&dp_gate.armed, 1, __ATOMIC_SEQ_CST) == 0 &&
+	    write(rte_intr_fd_get(gate_ih), &one, sizeof(one)) < 0)
+		rte_panic("port gate: eventfd write failed\n");
+}
+
 int
-dp_gate_start(char *err, size_t errlen)
+dp_gate_start(const uint16_t *port_ids, uint16_t n_ports, char *err, size_t errlen)
 {
 	size_t sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 	uint64_t one = 1;
 	int fd, ret;
+
+	gate_n_ports = RTE_MIN(n_ports, (uint16_t)RTE_MAX_ETHPORTS);
+	memcpy(gate_ports, port_ids, gate_n_ports * sizeof(port_ids[0]));
 
 	dp_gate.qsv = rte_zmalloc("dp_gate_qsbr", sz, RTE_CACHE_LINE_SIZE);
 	if (dp_gate.qsv == NULL || rte_rcu_qsbr_init(dp_gate.qsv, RTE_MAX_LCORE) != 0) {
@@ -91,7 +146,7 @@ dp_gate_start(char *err, size_t errlen)
 		snprintf(err, errlen, "port gate: eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	/* never read: level-triggered, it stays readable */
+	/* level-triggered: readable until the park disarms the gate */
 	if (write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
 		snprintf(err, errlen, "port gate: eventfd write: %s", strerror(errno));
 		close(fd);
@@ -105,6 +160,8 @@ dp_gate_start(char *err, size_t errlen)
 		goto fail;
 	}
 	gate_quit = 0;
+	gate_hold = 0;
+	dp_gate.armed = 1;
 	dp_gate.open = 0;
 	dp_gate.active = true;
 	ret = rte_intr_callback_register(gate_ih, gate_park, NULL);
@@ -137,10 +194,27 @@ dp_gate_online(unsigned int lcore)
 void
 dp_gate_wait(unsigned int lcore)
 {
+	if (!__atomic_load_n(&dp_gate.armed, __ATOMIC_ACQUIRE)) {
+		if (!gate_any_link_up())
+			return;
+		gate_arm();
+	}
 	while (!__atomic_load_n(&dp_gate.open, __ATOMIC_ACQUIRE)) {
 		rte_rcu_qsbr_quiescent(dp_gate.qsv, lcore);
 		rte_pause();
 	}
+}
+
+void
+dp_gate_hold(unsigned int lcore)
+{
+	if (!dp_gate.active)
+		return;
+	gate_hold = 1;
+	rte_rcu_qsbr_thread_register(dp_gate.qsv, lcore);
+	rte_rcu_qsbr_thread_online(dp_gate.qsv, lcore);
+	gate_arm();
+	dp_gate_wait(lcore);
 }
 
 void

@@ -105,20 +105,23 @@ void dp_port_stats_print(const struct dp_port *port, FILE *out);
  * rings) never runs while a loop is inside a burst. Started only when a
  * port needs it (net_memif). Loops call dp_gate_online() before their first
  * burst, dp_gate_pass() at the top of every iteration (one branch when the
- * gate is off) and dp_gate_offline() after their last; the main thread
- * holds it the same way while it stops ports.
+ * gate is off; a link check while it is disarmed, no gated link up) and
+ * dp_gate_offline() after their last; the main thread takes
+ * dp_gate_hold() while it stops ports.
  */
 struct rte_rcu_qsbr;
 struct dp_gate {
 	struct rte_rcu_qsbr *qsv;
 	volatile int open;
+	volatile int armed;
 	bool active;
 };
 extern struct dp_gate dp_gate;
 
-int dp_gate_start(char *err, size_t errlen);
+int dp_gate_start(const uint16_t *port_ids, uint16_t n_ports, char *err, size_t errlen);
 void dp_gate_online(unsigned int lcore);
 void dp_gate_wait(unsigned int lcore);
+void dp_gate_hold(unsigned int lcore);
 void dp_gate_offline(unsigned int lcore);
 void dp_gate_stop(void);
 
@@ -128,7 +131,8 @@ dp_gate_pass(unsigned int lcore)
 	if (likely(!dp_gate.active))
 		return;
 	rte_rcu_qsbr_quiescent(dp_gate.qsv, lcore);
-	if (unlikely(!__atomic_load_n(&dp_gate.open, __ATOMIC_ACQUIRE)))
+	if (unlikely(!__atomic_load_n(&dp_gate.open, __ATOMIC_ACQUIRE) ||
+		     !__atomic_load_n(&dp_gate.armed, __ATOMIC_RELAXED)))
 		dp_gate_wait(lcore);
 }
 

@@ -6,7 +6,7 @@ sluice (udp-echo, memif server) runs on one CPU together with its own DPDK
 interrupt thread (taskset to that CPU, -l that CPU: EAL then puts its
 control threads there too), so the thread that handles the memif control
 channel preempts the polling loop wherever it happens to be. sluice-gen
-(memif client) sends 50 kpps; once its traffic flows it is killed with
+(memif client) sends 300 kpps; once its traffic flows it is killed with
 SIGKILL, then the next one connects; ROUNDS times. After the last kill
 sluice gets SIGTERM at once, while its side of the disconnect may still be
 running.
@@ -95,7 +95,7 @@ def main():
                          "--file-prefix", f"slmv_g{tag}", "--log-level", "*:warning", "--",
                          "--port-dev", f"net_memif0,role=client,socket={sock}",
                          "--src-ip", "10.9.2.2/24", "--dst-ip", "10.9.2.1",
-                         "--rate", "50k", "--duration", "20", "--stats-interval", "0"],
+                         "--rate", "300k", "--duration", "20", "--stats-interval", "0"],
                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
                 # traffic flows once the probe got its answer
                 if wait_for(glog, "answers (probe round trip", gen, 20):
