@@ -18,7 +18,7 @@
  *
  * So the interrupt thread is made to take turns with the loops. A callback
  * on an always-readable eventfd keeps the thread "parked" in it for
- * DP_GATE_PARK_US with the gate open (loops burst as they like; memif
+ * DP_GATE_PARK_US (10 ms) with the gate open (loops burst as they like; memif
  * control messages wait), then closes the gate, waits with an RCU QSBR
  * grace period (rte_rcu_qsbr) until every loop has finished the iteration
  * it was in, and returns: whatever else is pending (a disconnect, a new
@@ -58,9 +58,15 @@
 
 #include "dp.h"
 
-/* Long enough that the interrupt thread costs little (one wakeup per
- * period), short enough that control messages wait at most that. */
-#define DP_GATE_PARK_US 1000
+/* How long the loops run between two turns of the interrupt thread while
+ * a memif link is up: each turn stalls the loops for as long as that
+ * thread takes to be scheduled, so turns are rare; a disconnect (or any
+ * other interrupt-thread work) waits at most that. The handshake of a new
+ * peer runs with the gate disarmed and does not wait. */
+#define DP_GATE_PARK_US 10000
+/* The grace period: spin this long for the loops (on other CPUs they
+ * report within microseconds), then yield (a loop on this CPU needs it). */
+#define DP_GATE_SPIN_US 50
 
 struct dp_gate dp_gate;
 
@@ -89,7 +95,7 @@ gate_any_link_up(void)
 static void
 gate_park(void *arg)
 {
-	uint64_t token, drain;
+	uint64_t token, drain, spin_end;
 
 	RTE_SET_USED(arg);
 	if (gate_quit)
@@ -110,8 +116,13 @@ gate_park(void *arg)
 	/* start() is a full barrier after the store above: a loop that
 	 * reports the new token has read the gate closed. */
 	token = rte_rcu_qsbr_start(dp_gate.qsv);
-	while (rte_rcu_qsbr_check(dp_gate.qsv, token, false) == 0)
-		sched_yield();
+	spin_end = rte_get_timer_cycles() + rte_get_timer_hz() / 1000000 * DP_GATE_SPIN_US;
+	while (rte_rcu_qsbr_check(dp_gate.qsv, token, false) == 0) {
+		if (rte_get_timer_cycles() < spin_end)
+			rte_pause();
+		else
+			sched_yield();
+	}
 }
 
 /* Close the gate and have the interrupt thread park (it opens it). */
