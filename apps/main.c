@@ -190,7 +190,7 @@ wait_links(void)
  * the peer goes, racing a loop inside a burst on the port: with a memif
  * port the loops and that thread take turns (dataplane/gate.c).
  */
-static void
+static bool
 start_port_gate(void)
 {
 	uint16_t ids[RTE_MAX_ETHPORTS];
@@ -202,11 +202,13 @@ start_port_gate(void)
 		if (strcmp(ports[i].driver, "net_memif") == 0)
 			ids[n++] = ports[i].port_id;
 	if (n == 0)
-		return;
+		return true;
 	if (dp_gate_start(ids, n, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sluice: %s\n", err);
 		lc_stop();
+		return false;
 	}
+	return true;
 }
 
 static bool
@@ -315,7 +317,7 @@ main(int argc, char **argv)
 	unsigned int n_loops, lcore_ids[RTE_MAX_LCORE], k, leaked = 0, n_senders, ring_mbufs = 0;
 	unsigned int tcp_mbufs = 0;
 	bool pipeline;
-	bool run_failed = false, dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
+	bool run_failed = false, gate_ok, dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
 	pthread_t tid;
 
 	/* Application options come after "--"; look at them before EAL so
@@ -626,7 +628,7 @@ main(int argc, char **argv)
 
 	if (svc_has_tcp() && svc->tcp_client)
 		wait_links();
-	start_port_gate();
+	gate_ok = start_port_gate();
 
 	lc_snapshot_take(&snap_start);
 	snap_prev = snap_start;
@@ -635,7 +637,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sluice: cannot start the stats thread: %s\n", strerror(ret));
 		lc_stop();
 	}
-	run_failed = lc_run() != 0;
+	run_failed = lc_run() != 0 || !gate_ok;
 	lc_stop();
 	if (ret == 0)
 		pthread_join(tid, NULL);
