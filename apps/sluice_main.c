@@ -204,6 +204,32 @@ wait_links(void)
 				i, ms);
 }
 
+/*
+ * net_memif's control path (DPDK's interrupt thread) unmaps the rings when
+ * the peer goes, racing a loop inside a burst on the port: with a memif
+ * port the loops and that thread take turns (dataplane/gate.c).
+ */
+static bool
+start_port_gate(void)
+{
+	uint16_t ids[RTE_MAX_ETHPORTS];
+	uint16_t n = 0;
+	char err[256];
+	int i;
+
+	for (i = 0; i < cfg.n_ports; i++)
+		if (strcmp(ports[i].driver, "net_memif") == 0)
+			ids[n++] = ports[i].port_id;
+	if (n == 0)
+		return true;
+	if (dp_gate_start(ids, n, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice: %s\n", err);
+		lc_stop();
+		return false;
+	}
+	return true;
+}
+
 static bool
 svc_has_tcp(void)
 {
@@ -340,7 +366,7 @@ sluice_main(int argc, char **argv)
 	unsigned int n_loops, lcore_ids[RTE_MAX_LCORE], k, leaked = 0, n_senders, ring_mbufs = 0;
 	unsigned int tcp_mbufs = 0;
 	bool pipeline;
-	bool run_failed = false, dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
+	bool run_failed = false, gate_ok, dump = false, any_socket[RTE_MAX_NUMA_NODES] = {false};
 	pthread_t tid;
 
 	/* Application options come after "--"; look at them before EAL so
@@ -732,6 +758,7 @@ sluice_main(int argc, char **argv)
 
 	if (svc_has_tcp() && svc->tcp_client)
 		wait_links();
+	gate_ok = start_port_gate();
 
 	lc_snapshot_take(&snap_start);
 	snap_prev = snap_start;
@@ -740,7 +767,7 @@ sluice_main(int argc, char **argv)
 		fprintf(stderr, "sluice: cannot start the stats thread: %s\n", strerror(ret));
 		lc_stop();
 	}
-	run_failed = lc_run() != 0;
+	run_failed = lc_run() != 0 || !gate_ok;
 	lc_stop();
 	if (ret == 0)
 		pthread_join(tid, NULL);
@@ -756,8 +783,13 @@ sluice_main(int argc, char **argv)
 
 	/* Give everything back, then check that it all came back. */
 	lc_teardown();
+	/* Stopping a memif port runs its disconnect here: not at the same
+	 * time as the interrupt thread's (a peer that just went). */
+	dp_gate_hold(rte_get_main_lcore());
 	for (i = 0; i < cfg.n_ports; i++)
 		dp_port_close(&ports[i]);
+	dp_gate_offline(rte_get_main_lcore());
+	dp_gate_stop();
 	for (k = 0; k < RTE_MAX_NUMA_NODES; k++) {
 		unsigned int used;
 

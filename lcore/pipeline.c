@@ -543,6 +543,8 @@ lc_pipe_main(void *arg)
 	while (!(pl->rx_done && pl->worker_done && pl->tx_done)) {
 		uint32_t work = 0;
 
+		dp_gate_pass(ctx->lcore_id);
+
 		if (unlikely(lc_stopping())) {
 			/* Read what upstream has finished before looking at the
 			 * rings, so that an empty look means empty for good. */

@@ -204,6 +204,7 @@ lc_rtc_main(void *arg)
 	lc_idle_thread_start(ctx);
 	prev = last_drain = last_timer = rte_rdtsc();
 	while (likely(!lc_quit)) {
+		dp_gate_pass(ctx->lcore_id);
 		stk_set_time(ctx->stk, prev);
 		lc_msg_poll(ctx);
 		total = 0;
@@ -430,6 +431,21 @@ lc_setup(const struct lc_conf *conf, char *err, size_t errlen)
 	return lc_off_attach(conf, err, errlen);
 }
 
+/* A loop, between dp_gate_online and dp_gate_offline (dp.h): from its
+ * service's init (which may send) to its last flush. */
+static int
+lc_loop_entry(void *arg)
+{
+	unsigned int lcore = rte_lcore_id();
+	int ret;
+
+	RTE_SET_USED(arg);
+	dp_gate_online(lcore);
+	ret = lc_pipe_active() ? lc_pipe_main(NULL) : lc_rtc_main(NULL);
+	dp_gate_offline(lcore);
+	return ret;
+}
+
 int
 lc_launch(void)
 {
@@ -449,8 +465,7 @@ lc_launch(void)
 	for (k = 0; k < lc_n_loops; k++) {
 		if (lc_loop_ids[k] == main_lcore)
 			continue;
-		ret = rte_eal_remote_launch(lc_pipe_active() ? lc_pipe_main : lc_rtc_main, NULL,
-					    lc_loop_ids[k]);
+		ret = rte_eal_remote_launch(lc_loop_entry, NULL, lc_loop_ids[k]);
 		if (ret != 0) {
 			lc_stop();
 			return ret;
@@ -472,14 +487,10 @@ lc_run(void)
 
 	/* The main lcore runs a loop of its own when the mapping gives it
 	 * queues; otherwise it just waits (the stats thread keeps time). */
-	if (ret == 0 && lc_off_is_worker(rte_get_main_lcore())) {
+	if (ret == 0 && lc_off_is_worker(rte_get_main_lcore()))
 		lc_off_worker_main(NULL);
-	} else if (ret == 0 && lc_ctxs[rte_get_main_lcore()] != NULL) {
-		if (lc_pipe_active())
-			lc_pipe_main(NULL);
-		else
-			lc_rtc_main(NULL);
-	}
+	else if (ret == 0 && lc_ctxs[rte_get_main_lcore()] != NULL)
+		lc_loop_entry(NULL);
 	lc_wait();
 	return ret != 0 ? ret : (lc_failed ? -EIO : 0);
 }

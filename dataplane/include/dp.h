@@ -18,6 +18,7 @@
 #include <rte_dev.h>
 #include <rte_ether.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,6 +98,43 @@ void dp_port_close(struct dp_port *port);
 
 /** Print ethdev basic stats and non-zero xstats of a port. */
 void dp_port_stats_print(const struct dp_port *port, FILE *out);
+
+/*
+ * The port gate (gate.c): DPDK's interrupt thread and the loops take turns,
+ * so that a driver's control path (net_memif's disconnect, which unmaps the
+ * rings) never runs while a loop is inside a burst. Started only when a
+ * port needs it (net_memif). Loops call dp_gate_online() before their first
+ * burst, dp_gate_pass() at the top of every iteration (one branch when the
+ * gate is off; a link check while it is disarmed, no gated link up) and
+ * dp_gate_offline() after their last; the main thread takes
+ * dp_gate_hold() while it stops ports.
+ */
+struct rte_rcu_qsbr;
+struct dp_gate {
+	struct rte_rcu_qsbr *qsv;
+	volatile int open;
+	volatile int armed;
+	bool active;
+};
+extern struct dp_gate dp_gate;
+
+int dp_gate_start(const uint16_t *port_ids, uint16_t n_ports, char *err, size_t errlen);
+void dp_gate_online(unsigned int lcore);
+void dp_gate_wait(unsigned int lcore);
+void dp_gate_hold(unsigned int lcore);
+void dp_gate_offline(unsigned int lcore);
+void dp_gate_stop(void);
+
+static inline void
+dp_gate_pass(unsigned int lcore)
+{
+	if (likely(!dp_gate.active))
+		return;
+	rte_rcu_qsbr_quiescent(dp_gate.qsv, lcore);
+	if (unlikely(!__atomic_load_n(&dp_gate.open, __ATOMIC_ACQUIRE) ||
+		     !__atomic_load_n(&dp_gate.armed, __ATOMIC_RELAXED)))
+		dp_gate_wait(lcore);
+}
 
 /** The 40-byte symmetric Toeplitz key (0x6d5a repeated). */
 extern const uint8_t dp_rss_sym_key[40];
