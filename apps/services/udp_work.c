@@ -225,7 +225,10 @@ udp_work_rx(void *state, struct stk_udp_msg *msg)
 	};
 	rc = sl_offload_submit(&req);
 	if (unlikely(rc < 0)) {
-		stk_count_drop(s->stk, STK_DROP_OFFLOAD_LANE_FULL, 1);
+		/* -ENOBUFS: the lane is full; else sluice is stopping */
+		stk_count_drop(s->stk,
+			       rc == -ENOBUFS ? STK_DROP_OFFLOAD_LANE_FULL : STK_DROP_OFFLOAD_REFUSED,
+			       1);
 		rte_pktmbuf_free(msg->m);
 		j->m = NULL;
 		return STK_UDP_CONSUMED;

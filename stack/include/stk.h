@@ -108,7 +108,8 @@ extern "C" {
 	X(TCP_OOO_LIMIT, "tcp_ooo_limit")                                                          \
 	X(TCP_CLOSED, "tcp_data_after_close")                                                    \
 	X(OFFLOAD_LANE_FULL, "offload_lane_full")                                                  \
-	X(OFFLOAD_EXPIRED, "offload_expired")
+	X(OFFLOAD_EXPIRED, "offload_expired")                                                      \
+	X(OFFLOAD_REFUSED, "offload_refused")
 
 enum stk_drop {
 #define STK_DROP_ENUM(id, name) STK_DROP_##id,
