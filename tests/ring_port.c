@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -78,4 +80,46 @@ fx_lc_conf_init(struct lc_conf *c, const struct dp_port *port, struct rte_mempoo
 	c->stk.icmp_burst = 10;
 	c->stk.ttl = 64;
 	c->mp[0] = mp;
+}
+
+static unsigned int
+ring_collect(struct fx_ring_run *r)
+{
+	unsigned int n;
+
+	if (!r->drain)
+		return 0;
+	n = rte_ring_dequeue_burst(r->tx, (void **)&r->out[r->count], r->cap - r->count, NULL);
+	r->count += n;
+	return n;
+}
+
+static void *
+ring_driver(void *arg)
+{
+	struct fx_ring_run *r = arg;
+	unsigned int idle = 0;
+
+	while (r->count < r->expect && idle < r->idle_ms) {
+		if (ring_collect(r) == 0 && rte_ring_empty(r->rx))
+			idle++;
+		usleep(1000);
+	}
+	/* Let the loop drain its TX buffer (deadline 100 us) before stopping. */
+	usleep(10000);
+	lc_stop();
+	return NULL;
+}
+
+int
+fx_ring_run(struct fx_ring_run *r)
+{
+	pthread_t t;
+	int ret;
+
+	assert_int_equal(pthread_create(&t, NULL, ring_driver, r), 0);
+	ret = lc_run();
+	pthread_join(t, NULL);
+	ring_collect(r);
+	return ret;
 }

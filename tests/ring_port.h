@@ -8,6 +8,8 @@
 #ifndef RING_PORT_H
 #define RING_PORT_H
 
+#include <stdbool.h>
+
 #include <rte_ring.h>
 
 #include "dp.h"
@@ -21,5 +23,21 @@ void fx_ring_port_close(struct dp_port *port, struct rte_ring *rx, struct rte_ri
 /* One port, the map (port 0, queue 0) -> @lcore, small stack tables, @mp. */
 void fx_lc_conf_init(struct lc_conf *c, const struct dp_port *port, struct rte_mempool *mp,
 		     unsigned int lcore);
+
+/* What fx_ring_run() collects: the frames the loops send on @tx. */
+struct fx_ring_run {
+	struct rte_ring *rx, *tx;
+	struct rte_mbuf **out;	/* room for @cap frames */
+	unsigned int cap;
+	unsigned int expect;	/* stop once this many frames are in out[] ... */
+	unsigned int idle_ms;	/* ... or once @rx has been empty this long */
+	bool drain;		/* empty @tx into out[] as it goes; false: leave it */
+	unsigned int count;	/* frames in out[], updated by fx_ring_run() */
+};
+
+/* Run the loops (lc_run()) on this thread while a driver thread collects
+ * what they send, then stop them. The wait is a bound against hangs, not
+ * an assertion on speed. @return lc_run()'s result. */
+int fx_ring_run(struct fx_ring_run *r);
 
 #endif /* RING_PORT_H */

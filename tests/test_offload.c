@@ -16,7 +16,6 @@
  * worker still (a volatile flag, read only).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -737,36 +736,17 @@ rt_teardown(struct rt *rt)
 	cur_rt = NULL;
 }
 
-static void *
-driver(void *arg)
-{
-	struct rt *rt = arg;
-	unsigned int idle = 0;
-
-	while (rt->out_count < rt->expect_out && idle < 300) {
-		unsigned int n = rte_ring_dequeue_burst(rt->tx, (void **)&rt->out[rt->out_count],
-							RING_SIZE - rt->out_count, NULL);
-
-		rt->out_count += n;
-		if (n == 0 && rte_ring_empty(rt->rx))
-			idle++;
-		usleep(1000);
-	}
-	usleep(10000);
-	lc_stop();
-	return NULL;
-}
-
 static void
 run_loop(struct rt *rt)
 {
-	pthread_t t;
+	struct fx_ring_run r = {
+		.rx = rt->rx, .tx = rt->tx, .out = rt->out, .cap = RING_SIZE,
+		.expect = rt->expect_out, .idle_ms = 300, .drain = true,
+		.count = rt->out_count,
+	};
 
-	assert_int_equal(pthread_create(&t, NULL, driver, rt), 0);
-	assert_int_equal(lc_run(), 0);
-	pthread_join(t, NULL);
-	rt->out_count += rte_ring_dequeue_burst(rt->tx, (void **)&rt->out[rt->out_count],
-						RING_SIZE - rt->out_count, NULL);
+	assert_int_equal(fx_ring_run(&r), 0);
+	rt->out_count = r.count;
 }
 
 /* @n requests, every third heavy; each payload carries its index. */

@@ -8,7 +8,6 @@
  * that the mempool is back to its baseline after teardown.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -104,44 +103,19 @@ teardown(void **state)
 	return 0;
 }
 
-/* Driver thread: collect what the loop sends until the expected count is
- * reached or the RX ring has been empty for a while, then stop the loop.
- * The wait is a bound against hangs, not an assertion on speed. */
-static void *
-driver(void *arg)
-{
-	struct rt *rt = arg;
-	unsigned int idle = 0;
-
-	while (rt->out_count < rt->expect_out && idle < 200) {
-		unsigned int n = 0;
-
-		if (rt->drain)
-			n = rte_ring_dequeue_burst(rt->tx, (void **)&rt->out[rt->out_count],
-						   RING_SIZE - rt->out_count, NULL);
-
-		rt->out_count += n;
-		if (n == 0 && rte_ring_empty(rt->rx))
-			idle++;
-		usleep(1000);
-	}
-	/* Let the loop drain its TX buffer (deadline 100 us) before stopping. */
-	usleep(10000);
-	lc_stop();
-	return NULL;
-}
-
+/* The loop on this thread; what it sends is collected into rt->out when
+ * rt->drain, else left on the TX ring. */
 static void
 run_loop(struct rt *rt)
 {
-	pthread_t t;
+	struct fx_ring_run r = {
+		.rx = rt->rx, .tx = rt->tx, .out = rt->out, .cap = RING_SIZE,
+		.expect = rt->expect_out, .idle_ms = 200, .drain = rt->drain,
+		.count = rt->out_count,
+	};
 
-	assert_int_equal(pthread_create(&t, NULL, driver, rt), 0);
-	lc_run();
-	pthread_join(t, NULL);
-	if (rt->drain)
-		rt->out_count += rte_ring_dequeue_burst(
-			rt->tx, (void **)&rt->out[rt->out_count], RING_SIZE - rt->out_count, NULL);
+	fx_ring_run(&r);
+	rt->out_count = r.count;
 }
 
 static void
